@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"skyhub/internal/app"
+	"skyhub/internal/obs"
+)
+
+// serve runs the platform until SIGINT or SIGTERM, then shuts down
+// gracefully: stop accepting, drain, close services, flush storage, exit 0.
+func serve(args, environ []string) int {
+	c, err := loadConfig("serve", args, environ, os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "skyhub: invalid configuration:\n%v\n", err)
+		return 2
+	}
+	log := obs.NewLogger(os.Stderr, c.Log.Level, c.Log.Format)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := app.New(ctx, c, log)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "skyhub: %v\n", err)
+		return 1
+	}
+	if err := a.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "skyhub: %v\n", err)
+		a.Close(context.Background())
+		return 1
+	}
+	fmt.Printf("skyhub %s: data in %s\n", version, c.DataDir)
+	for _, l := range a.Addrs() {
+		fmt.Printf("  %-10s %s\n", l[0], describe(l[0], l[1]))
+	}
+	log.Info("skyhub started", "version", version)
+	<-ctx.Done()
+	stop()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout.D())
+	defer cancel()
+	if err := a.Close(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// describe says what a listener serves, for the start-up banner.
+func describe(name, addr string) string {
+	switch name {
+	case "http":
+		return "http://" + addr + "  SkyNet REST, Socket.IO, /ws/v2, WAMP /ws, dashboard, /metrics, /healthz"
+	case "aws":
+		return "http://" + addr + "  AWS edge: S3, SQS, Kinesis, DynamoDB, ..."
+	case "wamp-raw":
+		return "tcp://" + addr + "  WAMP RawSocket"
+	case "wamp-universal":
+		return addr + "  WAMP RawSocket + WebSocket"
+	}
+	return addr
+}
