@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -52,6 +53,9 @@ func serve(args, environ []string) int {
 
 // describe says what a listener serves, for the start-up banner.
 func describe(name, addr string) string {
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "::" || host == "0.0.0.0") {
+		addr = net.JoinHostPort("localhost", port)
+	}
 	switch name {
 	case "http":
 		return "http://" + addr + "  SkyNet REST, Socket.IO, /ws/v2, WAMP /ws, dashboard, /metrics, /healthz"
