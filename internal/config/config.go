@@ -104,6 +104,31 @@ type AWSConfig struct {
 	Credentials map[string]string `json:"credentials"`
 	// Extra holds per-service settings owned by the AWS packages.
 	Extra json.RawMessage `json:"extra,omitempty"`
+	// Kinesis configures the Kinesis Data Streams service.
+	Kinesis KinesisConfig `json:"kinesis"`
+}
+
+// KinesisConfig is the "aws.kinesis" key.
+type KinesisConfig struct {
+	// UnlimitedThroughput lifts the per-shard limits (1 MiB/s and 1000
+	// records/s writes, 2 MiB/s and 5 GetRecords/s reads) that are enforced
+	// with ProvisionedThroughputExceededException by default.
+	UnlimitedThroughput bool `json:"unlimitedThroughput"`
+	// StatusDelay is how long a stream stays CREATING, UPDATING or DELETING.
+	StatusDelay Duration `json:"statusDelay"`
+	// ShardLimit is the account-wide open-shard quota.
+	ShardLimit int `json:"shardLimit"`
+	// Rules route device messages into streams (also managed over HTTP).
+	Rules []KinesisRule `json:"rules"`
+}
+
+// KinesisRule routes a device's messages into a Kinesis stream.
+type KinesisRule struct {
+	Name string `json:"name"`
+	// Device is a device UUID, or "*" for every device.
+	Device string `json:"device"`
+	// Stream receives the records; the partition key is the device UUID.
+	Stream string `json:"stream"`
 }
 
 // Default returns the documented defaults.
@@ -133,6 +158,7 @@ func Default() Config {
 			Port:      4566,
 			Region:    "us-east-1",
 			AccountID: "000000000000",
+			Kinesis:   KinesisConfig{StatusDelay: Duration(200 * time.Millisecond), ShardLimit: 500},
 		},
 	}
 }
@@ -246,6 +272,14 @@ func (c *Config) Validate() error {
 	}
 	port("port", c.Port, true)
 	port("aws.port", c.AWS.Port, true)
+	if c.AWS.Kinesis.StatusDelay < 0 || c.AWS.Kinesis.ShardLimit < 0 {
+		p = append(p, errors.New("aws.kinesis: statusDelay and shardLimit must be >= 0"))
+	}
+	for i, r := range c.AWS.Kinesis.Rules {
+		if r.Device == "" || r.Stream == "" {
+			p = append(p, fmt.Errorf("aws.kinesis.rules[%d]: device and stream are required", i))
+		}
+	}
 	port("wamp.rawSocketPort", c.WAMP.RawSocketPort, true)
 	port("wamp.universalPort", c.WAMP.UniversalPort, true)
 	if c.RateLimit < 0 {
