@@ -25,6 +25,10 @@ type Conn interface {
 	// Emit sends event with args to the client. It must not block on a slow
 	// client: a transport queues a bounded amount and, past it, closes the
 	// connection with a reason (and counts it), never dropping silently.
+	// If the last arg is an Ack, the transport asks the client to
+	// acknowledge the event (Socket.IO ack id) and calls that Ack with the
+	// client's reply args (SkyNet message RPC); a transport without acks
+	// (/ws/v2) drops that arg.
 	Emit(event string, args ...any) error
 	// Close ends the connection; reason is logged.
 	Close(reason string)
