@@ -9,8 +9,8 @@ package awsproto
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -109,11 +109,11 @@ type Protocol uint8
 
 // The protocols the edge recognises.
 const (
-	RestXML Protocol = iota // S3
-	Query                   // Action=...&Version=... with XML responses
-	JSON10                  // awsJson1_0 (SQS, DynamoDB)
-	JSON11                  // awsJson1_1 (Kinesis)
-	RPCv2CBOR               // smithy-rpc-v2-cbor
+	RestXML   Protocol = iota // S3
+	Query                     // Action=...&Version=... with XML responses
+	JSON10                    // awsJson1_0 (SQS, DynamoDB)
+	JSON11                    // awsJson1_1 (Kinesis)
+	RPCv2CBOR                 // smithy-rpc-v2-cbor
 )
 
 func (p Protocol) String() string {
