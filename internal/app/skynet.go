@@ -1,11 +1,34 @@
 package app
 
-import "context"
+import (
+	"context"
+
+	"skyhub/internal/device"
+	"skyhub/internal/hub"
+	"skyhub/internal/skynet/events"
+)
 
 // mountSkyNet builds the device registry, the hub and the SkyNet wire
 // (REST, HTTP streaming, Meshblu HTTP) on a.Mux, then the real-time
 // transports through mountSkyNetRealtime with the event layer. Owned by the
 // SkyNet hub work.
 func (a *App) mountSkyNet(ctx context.Context) error {
-	return nil
+	c := a.Cfg.SkyNet
+	reg, err := device.New(ctx, device.Config{
+		Store:              a.KV,
+		BcryptCost:         c.BcryptCost,
+		AuthCacheSize:      c.AuthCacheSize,
+		OfflineMaxMessages: c.OfflineMaxMessages,
+		OfflineMaxAge:      c.OfflineMaxAge.D(),
+	})
+	if err != nil {
+		return err
+	}
+	h := hub.New(hub.Config{
+		Registry:       reg,
+		RateLimit:      a.Cfg.RateLimit,
+		BroadcastToAll: c.BroadcastToAll,
+		Log:            a.Log.With("component", "skynet-hub"),
+	})
+	return a.mountSkyNetRealtime(ctx, events.New(events.Config{Hub: h, Log: a.Log.With("component", "skynet-events")}))
 }
