@@ -27,6 +27,7 @@ import (
 	"skyhub/internal/kv"
 	"skyhub/internal/kv/pebblekv"
 	"skyhub/internal/obs"
+	"skyhub/internal/sqs"
 )
 
 // InMemory as the data directory keeps all state in memory (tests).
@@ -43,6 +44,9 @@ type App struct {
 	Mux *http.ServeMux
 	// AWS is the AWS edge's handler, set by mountAWS; nil disables the edge.
 	AWS http.Handler
+	// SQS is set by mountSQS: S3 bucket notifications (and other services)
+	// enqueue through it, looking it up when they send (nil: SQS not mounted).
+	SQS sqs.Sender
 
 	listeners []listener
 	servers   []*httpx.Server
