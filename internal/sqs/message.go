@@ -88,7 +88,7 @@ type ReceiveInput struct {
 	AttributeNames []string
 	// MessageAttributeNames selects message attributes: "All", ".*",
 	// "prefix.*" or exact names.
-	MessageAttributeNames []string
+	MessageAttributeNames   []string
 	ReceiveRequestAttemptID string
 }
 

@@ -74,19 +74,19 @@ type queue struct {
 	id   uint64
 	fifo bool
 
-	mu       sync.Mutex
-	rec      queueRec
-	attrs    Attrs
-	redrive  *redrive
-	msgs     map[uint64]*message
-	vis      visHeap    // standard queues: candidates by visible time
-	order    []*message // FIFO queues: messages by sequence
-	dead     int        // removed entries still in order
-	dedup    map[string]dedupEntry
-	lastSeq  uint64
-	purged   time.Time
-	wake     chan struct{}
-	gone     bool // deleted
+	mu      sync.Mutex
+	rec     queueRec
+	attrs   Attrs
+	redrive *redrive
+	msgs    map[uint64]*message
+	vis     visHeap    // standard queues: candidates by visible time
+	order   []*message // FIFO queues: messages by sequence
+	dead    int        // removed entries still in order
+	dedup   map[string]dedupEntry
+	lastSeq uint64
+	purged  time.Time
+	wake    chan struct{}
+	gone    bool // deleted
 }
 
 func newQueue(rec queueRec) *queue {
