@@ -1,19 +1,34 @@
 // Package edge is the AWS edge: one HTTP endpoint for every AWS service.
-// It authenticates the request (SigV2/SigV4, header or presigned), then
-// dispatches on the request's content, never on the credential scope alone:
-// X-Amz-Target (JSON 1.0/1.1 services), the Smithy RPC v2 path
+// It gives every request an ID, accepts absolute-form request targets and
+// *.amazonaws.com Host headers as if Skyhub were the origin (so boto 2 runs
+// unchanged through a proxy setting), decodes aws-chunked bodies,
+// authenticates the request (SigV2/SigV4, header or presigned; any key by
+// default, every signature verified in strict mode), then dispatches on the
+// request's content, never on the credential scope alone: X-Amz-Target
+// (JSON 1.0/1.1 services), the Smithy RPC v2 path
 // (/service/<Service>/operation/<Op>), Action + Version in the query string
 // or form body (query protocol), and everything else to S3.
 //
 // Services register their handlers at start; they read the caller's identity
-// from the request context with IdentityFrom.
+// from the request context with IdentityFrom, the protocol with ProtocolFrom,
+// and aws-chunked trailers with Trailers.
 package edge
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
+	"mime"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"skyhub/internal/aws/awsproto"
+	"skyhub/internal/aws/sigv4"
 )
 
 // Config configures the edge.
@@ -23,6 +38,11 @@ type Config struct {
 	// Strict verifies every signature against Credentials.
 	Strict      bool
 	Credentials map[string]string
+	// MaxFormBytes bounds how much of a form-encoded POST body the edge reads
+	// to find Action and Version (2 MiB when zero).
+	MaxFormBytes int64
+	// Now is the clock for signature expiry (time.Now when nil).
+	Now func() time.Time
 }
 
 // Edge is the dispatching handler.
@@ -34,12 +54,19 @@ type Edge struct {
 	queries map[string]http.Handler // query-protocol API Version
 	rpcv2   map[string]http.Handler // Smithy RPC v2 service name
 	s3      http.Handler
+	errw    map[string]awsproto.ErrorWriter // route key -> error writer
 }
 
 // New returns an edge with no services.
 func New(cfg Config) *Edge {
+	if cfg.MaxFormBytes == 0 {
+		cfg.MaxFormBytes = 2 << 20
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Edge{cfg: cfg, targets: map[string]http.Handler{}, queries: map[string]http.Handler{},
-		rpcv2: map[string]http.Handler{}}
+		rpcv2: map[string]http.Handler{}, errw: map[string]awsproto.ErrorWriter{}}
 }
 
 // HandleTarget routes requests whose X-Amz-Target starts with prefix + "."
@@ -72,6 +99,16 @@ func (e *Edge) HandleS3(h http.Handler) {
 	e.mu.Unlock()
 }
 
+// HandleErrors sets how edge-level failures (signatures) of one route are
+// rendered: key is a target prefix, a query Version, an RPC v2 service name,
+// or "s3". Without one, the edge renders the protocol's envelope with the
+// built-in namespace of the well-known services.
+func (e *Edge) HandleErrors(key string, w awsproto.ErrorWriter) {
+	e.mu.Lock()
+	e.errw[key] = w
+	e.mu.Unlock()
+}
+
 // Identity is who signed a request.
 type Identity struct {
 	AccessKey string
@@ -80,6 +117,8 @@ type Identity struct {
 }
 
 type identityKey struct{}
+type protocolKey struct{}
+type trailerKey struct{}
 
 // IdentityFrom returns the request's signer (zero when unsigned).
 func IdentityFrom(ctx context.Context) Identity {
@@ -92,39 +131,372 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 	return context.WithValue(ctx, identityKey{}, id)
 }
 
-// ServeHTTP implements http.Handler: authenticate, then dispatch.
-func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := e.route(r)
-	if h == nil {
-		http.Error(w, "no AWS service for this request", http.StatusBadRequest)
-		return
-	}
-	h.ServeHTTP(w, r)
+// ProtocolFrom returns the protocol the edge recognised (RestXML when the
+// request did not pass through the edge).
+func ProtocolFrom(ctx context.Context) awsproto.Protocol {
+	p, _ := ctx.Value(protocolKey{}).(awsproto.Protocol)
+	return p
 }
 
-func (e *Edge) route(r *http.Request) http.Handler {
+// Trailers returns the trailing headers of an aws-chunked body once the body
+// has been read to its end (nil when the body was not aws-chunked).
+func Trailers(r *http.Request) http.Header {
+	c, _ := r.Context().Value(trailerKey{}).(*sigv4.ChunkedReader)
+	if c == nil {
+		return nil
+	}
+	return c.Trailers()
+}
+
+// route is the outcome of dispatch.
+type route struct {
+	h     http.Handler
+	proto awsproto.Protocol
+	key   string // target prefix, query version, rpc service, or "s3"
+	form  url.Values
+}
+
+// ServeHTTP implements http.Handler: normalise, route, authenticate, dispatch.
+func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := awsproto.NewRequestID()
+	ctx := awsproto.WithRequestID(r.Context(), id)
+	awsproto.SetRequestIDHeaders(w.Header(), id)
+	r = r.WithContext(ctx)
+	originForm(r)
+
+	rt, err := e.route(r)
+	if err != nil {
+		awsproto.WriteRestXMLError(w, r, awsproto.NewError(400, "InvalidRequest", "The request body could not be read."))
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), protocolKey{}, rt.proto))
+	if rt.h == nil {
+		e.writeError(w, r, rt, awsproto.NewError(400, "InvalidAction", "No AWS service on this endpoint handles this request."))
+		return
+	}
+	if aerr := e.authenticate(r, rt); aerr != nil {
+		e.writeError(w, r, rt, aerr)
+		return
+	}
+	rt.h.ServeHTTP(w, r)
+}
+
+// originForm turns an absolute-form request target (a client that uses
+// Skyhub as its HTTP proxy) into origin form; r.Host already names the
+// origin (Go sets it from the absolute URL).
+func originForm(r *http.Request) {
+	if r.URL.Scheme != "" || r.URL.Host != "" {
+		if r.Host == "" {
+			r.Host = r.URL.Host
+		}
+		r.URL.Scheme, r.URL.Host = "", ""
+		r.RequestURI = r.URL.RequestURI()
+	}
+}
+
+func (e *Edge) route(r *http.Request) (route, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
 		if prefix, _, ok := strings.Cut(t, "."); ok {
 			if h := e.targets[prefix]; h != nil {
-				return h
+				p := awsproto.JSON10
+				if strings.Contains(r.Header.Get("Content-Type"), "1.1") {
+					p = awsproto.JSON11
+				}
+				return route{h: h, proto: p, key: prefix}, nil
 			}
 		}
 	}
 	if rest, ok := strings.CutPrefix(r.URL.Path, "/service/"); ok {
 		if svc, _, ok := strings.Cut(rest, "/operation/"); ok {
 			if h := e.rpcv2[svc]; h != nil {
-				return h
+				return route{h: h, proto: awsproto.RPCv2CBOR, key: svc}, nil
 			}
 		}
 	}
-	if v := r.URL.Query().Get("Version"); v != "" {
+	q := r.URL.Query()
+	if v := q.Get("Version"); v != "" && q.Get("Action") != "" {
 		if h := e.queries[v]; h != nil {
-			return h
+			return route{h: h, proto: awsproto.Query, key: v, form: q}, nil
 		}
 	}
-	// Form-encoded query-protocol bodies are left to the edge owner to
-	// sniff (reading the body here would consume it).
-	return e.s3
+	if r.Method == http.MethodPost && isForm(r) {
+		form, err := e.sniffForm(r)
+		if err != nil {
+			return route{}, err
+		}
+		if v := form.Get("Version"); v != "" && form.Get("Action") != "" {
+			if h := e.queries[v]; h != nil {
+				return route{h: h, proto: awsproto.Query, key: v, form: form}, nil
+			}
+		}
+	}
+	return route{h: e.s3, proto: awsproto.RestXML, key: "s3"}, nil
+}
+
+func isForm(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded"
+}
+
+// sniffForm reads up to MaxFormBytes of the body, parses it as a form, and
+// puts the body back (followed by whatever was not read).
+func (e *Edge) sniffForm(r *http.Request) (url.Values, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return url.Values{}, nil
+	}
+	buf, err := io.ReadAll(io.LimitReader(r.Body, e.cfg.MaxFormBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(buf)) > e.cfg.MaxFormBytes {
+		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), r.Body), r.Body}
+		return url.Values{}, nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(buf))
+	form, err := url.ParseQuery(string(buf))
+	if err != nil {
+		return url.Values{}, nil
+	}
+	return form, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// VirtualBucket returns the bucket a virtual-hosted-style Host names
+// ("b.s3.amazonaws.com", "b.s3.us-east-1.amazonaws.com",
+// "b.s3-us-west-2.amazonaws.com", "b.localhost"), or "".
+func VirtualBucket(host string) string {
+	if h, _, ok := strings.Cut(host, ":"); ok && !strings.Contains(h, "]") {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if b, ok := strings.CutSuffix(host, ".localhost"); ok {
+		if !strings.HasPrefix(b, "s3.") && b != "s3" {
+			return strings.TrimSuffix(b, ".s3")
+		}
+		return ""
+	}
+	rest, ok := strings.CutSuffix(host, ".amazonaws.com")
+	if !ok {
+		return ""
+	}
+	// rest: "b.s3", "b.s3.us-east-1", "b.s3-us-west-2", "b.s3.dualstack.us-east-1"
+	i := strings.LastIndex(rest, ".s3.")
+	if j := strings.LastIndex(rest, ".s3-"); j > i {
+		i = j
+	}
+	if strings.HasSuffix(rest, ".s3") {
+		i = len(rest) - 3
+	}
+	if i <= 0 {
+		return ""
+	}
+	return rest[:i]
+}
+
+// authenticate decodes the signature, verifies it in strict mode, installs
+// the aws-chunked decoder, and puts the identity in r's context.
+func (e *Edge) authenticate(r *http.Request, rt route) *awsproto.Error {
+	a, err := sigv4.Parse(r, rt.form)
+	if err != nil {
+		if e.cfg.Strict {
+			return AuthError(rt.proto, err)
+		}
+		a = &sigv4.Auth{}
+	}
+	var secret string
+	if e.cfg.Strict {
+		if a.Scheme == sigv4.Anonymous {
+			if !(rt.proto == awsproto.RestXML && anonymousAllowed(r)) {
+				return missingAuth(rt.proto)
+			}
+		} else {
+			s, ok := e.cfg.Credentials[a.AccessKey]
+			if !ok {
+				return unknownKey(rt.proto)
+			}
+			secret = s
+			var body []byte
+			if (a.Scheme == sigv4.V4Header && a.PayloadHash == "") && r.Body != nil {
+				// JSON/query clients that send no x-amz-content-sha256: the
+				// signature covers the body's hash.
+				b, rerr := io.ReadAll(io.LimitReader(r.Body, e.cfg.MaxFormBytes*8))
+				if rerr != nil {
+					return awsproto.NewError(400, "IncompleteBody", "The request body could not be read.")
+				}
+				body = b
+				r.Body = io.NopCloser(bytes.NewReader(b))
+			}
+			o := sigv4.Options{Now: e.cfg.Now(), Body: body, VHostBucket: VirtualBucket(r.Host), Params: rt.form}
+			if verr := a.Verify(r, secret, o); verr != nil {
+				return AuthError(rt.proto, verr)
+			}
+			if a.Scheme == sigv4.V4Header && isHexSHA256(a.PayloadHash) && body == nil && r.Body != nil {
+				r.Body = &hashCheck{rc: r.Body, want: a.PayloadHash, h: newSHA256()}
+			}
+		}
+	}
+	if err := e.dechunk(r, a, secret); err != nil {
+		return AuthError(rt.proto, err)
+	}
+	*r = *r.WithContext(WithIdentity(r.Context(), Identity{AccessKey: a.AccessKey, Region: a.Region, Service: a.Service}))
+	return nil
+}
+
+// anonymousAllowed: S3 browser-form uploads (PostObject) carry their
+// signature in the form, which S3 checks itself; preflight requests carry none.
+func anonymousAllowed(r *http.Request) bool {
+	if r.Method == http.MethodOptions {
+		return true
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return r.Method == http.MethodPost && mt == "multipart/form-data"
+}
+
+// dechunk replaces an aws-chunked body with its decoded payload.
+func (e *Edge) dechunk(r *http.Request, a *sigv4.Auth, secret string) error {
+	ph := r.Header.Get("X-Amz-Content-Sha256")
+	enc := r.Header.Get("Content-Encoding")
+	if !strings.HasPrefix(ph, "STREAMING-") && !hasToken(enc, "aws-chunked") {
+		return nil
+	}
+	o := sigv4.ChunkOptions{}
+	if e.cfg.Strict && (ph == sigv4.StreamingSigned || ph == sigv4.StreamingSignedTrailer) && a.Scheme == sigv4.V4Header {
+		o = sigv4.ChunkOptions{Signed: true, Key: a.Key(secret), AmzDate: a.AmzDate, Scope: a.Scope, Seed: a.Signature}
+	}
+	c := sigv4.NewChunkedReader(r.Body, o)
+	r.Body = readCloser{c, r.Body}
+	if dl := r.Header.Get("X-Amz-Decoded-Content-Length"); dl != "" {
+		n, err := strconv.ParseInt(dl, 10, 64)
+		if err != nil || n < 0 {
+			return &sigv4.Error{Reason: sigv4.BadChunk, Msg: "x-amz-decoded-content-length is not a number"}
+		}
+		r.ContentLength = n
+		r.Header.Set("Content-Length", dl)
+	} else {
+		r.ContentLength = -1
+		r.Header.Del("Content-Length")
+	}
+	// aws-chunked is a transport detail: the stored Content-Encoding is what remains.
+	var rest []string
+	for _, t := range strings.Split(enc, ",") {
+		if t = strings.TrimSpace(t); t != "" && !strings.EqualFold(t, "aws-chunked") {
+			rest = append(rest, t)
+		}
+	}
+	if len(rest) == 0 {
+		r.Header.Del("Content-Encoding")
+	} else {
+		r.Header.Set("Content-Encoding", strings.Join(rest, ","))
+	}
+	*r = *r.WithContext(context.WithValue(r.Context(), trailerKey{}, c))
+	return nil
+}
+
+func hasToken(v, tok string) bool {
+	for _, t := range strings.Split(v, ",") {
+		if strings.EqualFold(strings.TrimSpace(t), tok) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeError renders an edge-level error in the route's envelope.
+func (e *Edge) writeError(w http.ResponseWriter, r *http.Request, rt route, ae *awsproto.Error) {
+	e.mu.RLock()
+	fn := e.errw[rt.key]
+	e.mu.RUnlock()
+	if fn != nil {
+		fn(w, r, ae)
+		return
+	}
+	ns := ""
+	switch rt.proto {
+	case awsproto.Query:
+		ns = queryNamespaces[rt.key]
+	case awsproto.JSON10, awsproto.JSON11, awsproto.RPCv2CBOR:
+		ns = jsonNamespaces[rt.key]
+	}
+	awsproto.WriteError(w, r, rt.proto, ns, ae)
+}
+
+var queryNamespaces = map[string]string{
+	"2012-11-05": "http://queue.amazonaws.com/doc/2012-11-05/",
+	"2010-08-01": "http://monitoring.amazonaws.com/doc/2010-08-01/",
+	"2011-01-01": "http://autoscaling.amazonaws.com/doc/2011-01-01/",
+}
+
+var jsonNamespaces = map[string]string{
+	"AmazonSQS":         "com.amazonaws.sqs",
+	"DynamoDB_20120810": "com.amazonaws.dynamodb.v20120810",
+	"DynamoDB_20111205": "com.amazonaws.dynamodb.v20111205",
+}
+
+// AuthError maps a signature or body-framing failure (a *sigv4.Error, also
+// returned by body reads: payload hash mismatch, broken aws-chunked frame) to
+// protocol p's own error code.
+func AuthError(p awsproto.Protocol, err error) *awsproto.Error {
+	var se *sigv4.Error
+	if !errors.As(err, &se) {
+		return awsproto.NewError(400, "InvalidRequest", "The request could not be read.")
+	}
+	switch p {
+	case awsproto.RestXML:
+		switch se.Reason {
+		case sigv4.Mismatch:
+			return awsproto.NewError(403, "SignatureDoesNotMatch", se.Msg)
+		case sigv4.Expired:
+			if strings.Contains(se.Msg, "difference") {
+				return awsproto.NewError(403, "RequestTimeTooSkewed", se.Msg)
+			}
+			return awsproto.NewError(403, "AccessDenied", se.Msg)
+		case sigv4.PayloadMismatch:
+			return awsproto.NewError(400, "XAmzContentSHA256Mismatch", se.Msg)
+		case sigv4.BadChunk:
+			return awsproto.NewError(400, "IncompleteBody", se.Msg)
+		}
+		return awsproto.NewError(400, "AuthorizationHeaderMalformed", se.Msg)
+	case awsproto.Query:
+		switch se.Reason {
+		case sigv4.Mismatch:
+			return awsproto.NewError(403, "SignatureDoesNotMatch", se.Msg)
+		case sigv4.Expired:
+			return awsproto.NewError(400, "RequestExpired", se.Msg)
+		}
+		return awsproto.NewError(400, "IncompleteSignature", se.Msg)
+	}
+	// JSON and CBOR services.
+	switch se.Reason {
+	case sigv4.Mismatch:
+		return &awsproto.Error{Status: 400, Code: "InvalidSignatureException", Message: se.Msg, QueryCode: "SignatureDoesNotMatch"}
+	case sigv4.Expired:
+		return &awsproto.Error{Status: 400, Code: "InvalidSignatureException", Message: "Signature expired: " + se.Msg, QueryCode: "RequestExpired"}
+	}
+	return &awsproto.Error{Status: 400, Code: "IncompleteSignatureException", Message: se.Msg, QueryCode: "IncompleteSignature"}
+}
+
+func unknownKey(p awsproto.Protocol) *awsproto.Error {
+	switch p {
+	case awsproto.RestXML:
+		return awsproto.NewError(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+	case awsproto.Query:
+		return awsproto.NewError(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+	}
+	return &awsproto.Error{Status: 400, Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid.", QueryCode: "InvalidClientTokenId"}
+}
+
+func missingAuth(p awsproto.Protocol) *awsproto.Error {
+	switch p {
+	case awsproto.RestXML:
+		return awsproto.NewError(403, "AccessDenied", "Access Denied")
+	case awsproto.Query:
+		return awsproto.NewError(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
+	}
+	return &awsproto.Error{Status: 400, Code: "MissingAuthenticationTokenException", Message: "Request is missing Authentication Token", QueryCode: "MissingAuthenticationToken"}
 }
