@@ -265,9 +265,13 @@ func list(p map[string]string, prefix string) []string {
 		items = append(items, iv{n, v})
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].n < items[j].n })
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = it.v
+	var out []string
+	// boto 2 sends some lists unindexed (AttributeName=All).
+	if v, ok := p[prefix]; ok {
+		out = append(out, v)
+	}
+	for _, it := range items {
+		out = append(out, it.v)
 	}
 	return out
 }
@@ -275,6 +279,10 @@ func list(p map[string]string, prefix string) []string {
 // pairs collects "prefix.N.<key>" / "prefix.N.<value>" into a map.
 func pairs(op string, p map[string]string, prefix, key, value string) (map[string]string, error) {
 	gs := groups(p, prefix)
+	// boto 2 sends one pair unindexed (Attribute.Name=...&Attribute.Value=...).
+	if k, ok := p[prefix+"."+key]; ok {
+		gs = append(gs, map[string]string{key: k, value: p[prefix+"."+value]})
+	}
 	if len(gs) == 0 {
 		return nil, nil
 	}
