@@ -1,0 +1,585 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"hash"
+	"hash/fnv"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"skyhub/internal/aws/awsproto"
+	"skyhub/internal/errs"
+	"skyhub/internal/kv"
+)
+
+// MaxKeyLength is S3's object key limit in bytes.
+const MaxKeyLength = 1024
+
+var stripes [256]sync.Mutex
+
+// lockKey serialises metadata updates of one object (writers of different
+// objects proceed in parallel and share fsyncs through group commit).
+func lockKey(b, k string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(b))
+	h.Write([]byte{0})
+	h.Write([]byte(k))
+	return &stripes[h.Sum32()%uint32(len(stripes))]
+}
+
+// PutInput is a PutObject request.
+type PutInput struct {
+	Body io.Reader
+	// Size is the declared length (-1 when unknown).
+	Size        int64
+	ContentType string
+	Headers     map[string]string
+	Meta        map[string]string
+	Tags        map[string]string
+	// ContentMD5 is the base64 Content-MD5 header.
+	ContentMD5 string
+	// Checksums are expected x-amz-checksum-* values (alg -> base64).
+	Checksums map[string]string
+	// ChecksumAlgorithm asks for a checksum to be computed and stored.
+	ChecksumAlgorithm string
+	// Trailer returns trailing checksum headers once Body hit EOF.
+	Trailer func() map[string]string
+	// IfNoneMatch "*" and IfMatch "<etag>" make the write conditional.
+	IfNoneMatch, IfMatch string
+	StorageClass         string
+}
+
+type digest struct {
+	md5  hash.Hash
+	cks  map[string]hash.Hash
+	size int64
+}
+
+// writeBlob streams in.Body into a new blob, checking the declared size and
+// the digests, and commits it.
+func (s *Service) writeBlob(ctx context.Context, op string, in *PutInput) (Part, string, map[string]string, error) {
+	d := &digest{md5: md5.New(), cks: map[string]hash.Hash{}}
+	want := map[string]string{}
+	for alg, v := range in.Checksums {
+		alg = strings.ToLower(alg)
+		if h := awsproto.NewChecksum(alg); h != nil && alg != "md5" {
+			d.cks[alg] = h
+			want[alg] = v
+		}
+	}
+	if alg := strings.ToLower(in.ChecksumAlgorithm); alg != "" {
+		if _, ok := d.cks[alg]; !ok {
+			h := awsproto.NewChecksum(alg)
+			if h == nil || alg == "md5" {
+				return Part{}, "", nil, invalid(op, ErrInvalidRequest, "Value for x-amz-checksum-algorithm header is invalid.")
+			}
+			d.cks[alg] = h
+		}
+	}
+	w, err := s.bl.Create(ctx)
+	if err != nil {
+		return Part{}, "", nil, err
+	}
+	writers := []io.Writer{w, d.md5}
+	for _, h := range d.cks {
+		writers = append(writers, h)
+	}
+	body := in.Body
+	if body == nil {
+		body = bytes.NewReader(nil)
+	}
+	buf := make([]byte, 256<<10)
+	n, err := io.CopyBuffer(io.MultiWriter(writers...), body, buf)
+	if err != nil {
+		w.Abort()
+		return Part{}, "", nil, err
+	}
+	if in.Size >= 0 && n != in.Size {
+		w.Abort()
+		return Part{}, "", nil, invalid(op, ErrIncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+	}
+	if in.Trailer != nil {
+		for alg, v := range in.Trailer() {
+			alg = strings.ToLower(strings.TrimPrefix(strings.ToLower(alg), "x-amz-checksum-"))
+			if _, ok := d.cks[alg]; ok {
+				want[alg] = v
+			}
+		}
+	}
+	sum := d.md5.Sum(nil)
+	if in.ContentMD5 != "" {
+		exp, err := base64.StdEncoding.DecodeString(in.ContentMD5)
+		if err != nil || len(exp) != md5.Size {
+			w.Abort()
+			return Part{}, "", nil, invalid(op, ErrInvalidDigest, "The Content-MD5 you specified was invalid.")
+		}
+		if !bytes.Equal(exp, sum) {
+			w.Abort()
+			return Part{}, "", nil, invalid(op, ErrBadDigest, "The Content-MD5 you specified did not match what we received.")
+		}
+	}
+	cks := map[string]string{}
+	for alg, h := range d.cks {
+		got := base64.StdEncoding.EncodeToString(h.Sum(nil))
+		if exp, ok := want[alg]; ok && exp != got {
+			w.Abort()
+			return Part{}, "", nil, invalid(op, ErrBadDigest, "The "+strings.ToUpper(alg)+" you specified did not match the calculated checksum.")
+		}
+		cks[alg] = got
+	}
+	id, err := w.Commit(ctx)
+	if err != nil {
+		return Part{}, "", nil, err
+	}
+	etag := `"` + hex.EncodeToString(sum) + `"`
+	return Part{Blob: id, Size: n, ETag: etag, Checksums: cks}, etag, cks, nil
+}
+
+// PutObject stores an object durably and returns its record.
+func (s *Service) PutObject(ctx context.Context, bucket, key string, in *PutInput) (*Object, error) {
+	const op = "s3.PutObject"
+	if err := checkKey(op, key); err != nil {
+		return nil, err
+	}
+	if _, err := s.bucket(ctx, bucket); err != nil {
+		return nil, err
+	}
+	part, etag, cks, err := s.writeBlob(ctx, op, in)
+	if err != nil {
+		return nil, err
+	}
+	o := &Object{Key: key, Size: part.Size, ETag: etag, ContentType: in.ContentType, Headers: in.Headers,
+		Meta: in.Meta, Checksums: cks, Tags: in.Tags, Parts: []Part{{Blob: part.Blob, Size: part.Size}},
+		StorageClass: in.StorageClass}
+	if len(cks) > 0 {
+		o.ChecksumType = "FULL_OBJECT"
+	}
+	if err := s.commitObject(ctx, op, bucket, o, in.IfNoneMatch, in.IfMatch); err != nil {
+		s.deleteBlobs(blobsOf(o))
+		return nil, err
+	}
+	s.notify(ctx, bucket, "ObjectCreated:Put", o)
+	return o, nil
+}
+
+func checkKey(op, key string) error {
+	if key == "" {
+		return invalid(op, ErrInvalidArgument, "Object key must not be empty.")
+	}
+	if len(key) > MaxKeyLength {
+		return invalid(op, ErrKeyTooLong, "Your key is too long")
+	}
+	if strings.IndexByte(key, 0) >= 0 {
+		return invalid(op, ErrInvalidArgument, "Object keys must not contain NUL.")
+	}
+	return nil
+}
+
+// versions returns every version of a key, newest first.
+func (s *Service) versions(ctx context.Context, bucket, key string) ([]*Object, error) {
+	var out []*Object
+	var derr error
+	err := kv.Scan(ctx, s.kv, kv.Prefix(versionPrefix(bucket, key)), func(k, v []byte) bool {
+		o, err := decode[Object](v)
+		if err != nil {
+			derr = err
+			return false
+		}
+		out = append(out, o)
+		return true
+	})
+	if err == nil {
+		err = derr
+	}
+	return out, err
+}
+
+// commitObject installs o as the newest version of its key (a delete marker
+// when o.DeleteMarker), honouring the bucket's versioning state, and deletes
+// the bytes it replaces once the metadata is durable.
+func (s *Service) commitObject(ctx context.Context, op, bucket string, o *Object, ifNoneMatch, ifMatch string) error {
+	mu := lockKey(bucket, o.Key)
+	mu.Lock()
+	defer mu.Unlock()
+	b, err := s.bucket(ctx, bucket)
+	if err != nil {
+		return err
+	}
+	cur, err := s.current(ctx, bucket, o.Key)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return err
+	}
+	if ifNoneMatch != "" && cur != nil && (ifNoneMatch == "*" || etagMatch(ifNoneMatch, cur.ETag)) {
+		return errs.E(op, errs.Conflict, "At least one of the pre-conditions you specified did not hold", ErrPreconditionFailed)
+	}
+	if ifMatch != "" && (cur == nil || !etagMatch(ifMatch, cur.ETag)) {
+		if cur == nil {
+			return notFound(op, ErrNoSuchKey, "The specified key does not exist.")
+		}
+		return errs.E(op, errs.Conflict, "At least one of the pre-conditions you specified did not hold", ErrPreconditionFailed)
+	}
+	vid, seq := s.newVersion()
+	o.Seq = seq
+	o.VersionID = "null"
+	if b.Versioning == "Enabled" {
+		o.VersionID = vid
+	}
+	if o.Modified.IsZero() {
+		o.Modified = s.now().UTC().Truncate(time.Millisecond)
+	}
+	var ops []kv.Op
+	var garbage []string
+	if o.VersionID == "null" {
+		vs, err := s.versions(ctx, bucket, o.Key)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if v.VersionID == "null" {
+				ops = append(ops, kv.Del(versionKey(bucket, o.Key, v)))
+				garbage = append(garbage, blobsOf(v)...)
+			}
+		}
+	}
+	ops = append(ops, kv.Set(versionKey(bucket, o.Key, o), encode(o)))
+	if o.DeleteMarker {
+		ops = append(ops, kv.Del(objectKey(bucket, o.Key)))
+	} else {
+		ops = append(ops, kv.Set(objectKey(bucket, o.Key), encode(o)))
+	}
+	if err := s.kv.Write(ctx, ops...); err != nil {
+		return err
+	}
+	s.deleteBlobs(garbage)
+	return nil
+}
+
+func etagMatch(cond, etag string) bool {
+	for _, c := range strings.Split(cond, ",") {
+		c = strings.TrimSpace(c)
+		if c == "*" || strings.Trim(c, `"`) == strings.Trim(etag, `"`) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) current(ctx context.Context, bucket, key string) (*Object, error) {
+	v, err := s.kv.Get(ctx, objectKey(bucket, key))
+	if err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return nil, notFound("s3.GetObject", ErrNoSuchKey, "The specified key does not exist.")
+		}
+		return nil, err
+	}
+	return decode[Object](v)
+}
+
+// ErrDeleteMarker is the cause when the latest (or asked-for) version is a
+// delete marker; the wire adds x-amz-delete-marker: true.
+var ErrDeleteMarker = errNoSuchKeyMarker{}
+
+type errNoSuchKeyMarker struct{}
+
+func (errNoSuchKeyMarker) Error() string { return "NoSuchKey" }
+
+// Head returns an object's record: the current one, or versionID's.
+func (s *Service) Head(ctx context.Context, bucket, key, versionID string) (*Object, error) {
+	const op = "s3.HeadObject"
+	if versionID == "" {
+		o, err := s.current(ctx, bucket, key)
+		if err == nil {
+			return o, nil
+		}
+		if !errs.Is(err, errs.NotFound) {
+			return nil, err
+		}
+		if _, berr := s.bucket(ctx, bucket); berr != nil {
+			return nil, berr
+		}
+		if vs, _ := s.versions(ctx, bucket, key); len(vs) > 0 && vs[0].DeleteMarker {
+			return nil, notFound(op, ErrDeleteMarker, "The specified key does not exist.")
+		}
+		return nil, err
+	}
+	if _, err := s.bucket(ctx, bucket); err != nil {
+		return nil, err
+	}
+	vs, err := s.versions(ctx, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		if v.VersionID == versionID {
+			if v.DeleteMarker {
+				return v, errs.E(op, errs.Invalid, "The specified method is not allowed against this resource.", ErrMethodNotAllowed)
+			}
+			return v, nil
+		}
+	}
+	if !validVersionID(versionID) {
+		return nil, invalid(op, ErrInvalidArgument, "Invalid version id specified")
+	}
+	return nil, notFound(op, ErrNoSuchVersion, "The specified version does not exist.")
+}
+
+func validVersionID(v string) bool {
+	if v == "null" {
+		return true
+	}
+	if len(v) != 28 {
+		return false
+	}
+	_, err := hex.DecodeString(v)
+	return err == nil
+}
+
+// Open returns a reader over bytes [off, off+n) of o.
+func (s *Service) Open(ctx context.Context, o *Object, off, n int64) (io.ReadCloser, error) {
+	return &partsReader{ctx: ctx, s: s, parts: o.Parts, off: off, left: n}, nil
+}
+
+type partsReader struct {
+	ctx   context.Context
+	s     *Service
+	parts []Part
+	off   int64 // offset into the remaining parts
+	left  int64
+	cur   io.ReadCloser
+}
+
+func (r *partsReader) Read(p []byte) (int, error) {
+	for {
+		if r.left <= 0 {
+			return 0, io.EOF
+		}
+		if r.cur == nil {
+			for len(r.parts) > 0 && r.off >= r.parts[0].Size {
+				r.off -= r.parts[0].Size
+				r.parts = r.parts[1:]
+			}
+			if len(r.parts) == 0 {
+				return 0, io.ErrUnexpectedEOF
+			}
+			br, err := r.s.bl.Open(r.ctx, r.parts[0].Blob)
+			if err != nil {
+				return 0, err
+			}
+			n := r.parts[0].Size - r.off
+			r.cur = struct {
+				io.Reader
+				io.Closer
+			}{io.NewSectionReader(br, r.off, n), br}
+			r.parts = r.parts[1:]
+			r.off = 0
+		}
+		if int64(len(p)) > r.left {
+			p = p[:r.left]
+		}
+		n, err := r.cur.Read(p)
+		r.left -= int64(n)
+		if err == io.EOF {
+			r.cur.Close()
+			r.cur = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+func (r *partsReader) Close() error {
+	if r.cur != nil {
+		return r.cur.Close()
+	}
+	return nil
+}
+
+// DeleteResult says what DeleteObject did.
+type DeleteResult struct {
+	DeleteMarker bool
+	VersionID    string // the marker's, or the deleted version's
+}
+
+// DeleteObject deletes the current object (a delete marker when versioning
+// is on) or one version.
+func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID, ifMatch string) (DeleteResult, error) {
+	const op = "s3.DeleteObject"
+	b, err := s.bucket(ctx, bucket)
+	if err != nil {
+		return DeleteResult{}, err
+	}
+	if versionID == "" {
+		if ifMatch != "" {
+			cur, err := s.current(ctx, bucket, key)
+			if err != nil {
+				return DeleteResult{}, err
+			}
+			if !etagMatch(ifMatch, cur.ETag) {
+				return DeleteResult{}, errs.E(op, errs.Conflict, "At least one of the pre-conditions you specified did not hold", ErrPreconditionFailed)
+			}
+		}
+		if b.Versioning == "" {
+			mu := lockKey(bucket, key)
+			mu.Lock()
+			cur, err := s.current(ctx, bucket, key)
+			if err != nil {
+				mu.Unlock()
+				if errs.Is(err, errs.NotFound) {
+					return DeleteResult{}, nil // deleting a missing key succeeds
+				}
+				return DeleteResult{}, err
+			}
+			err = s.kv.Write(ctx, kv.Del(objectKey(bucket, key)), kv.Del(versionKey(bucket, key, cur)))
+			mu.Unlock()
+			if err != nil {
+				return DeleteResult{}, err
+			}
+			s.deleteBlobs(blobsOf(cur))
+			s.notify(ctx, bucket, "ObjectRemoved:Delete", cur)
+			return DeleteResult{}, nil
+		}
+		m := &Object{Key: key, DeleteMarker: true}
+		if err := s.commitObject(ctx, op, bucket, m, "", ""); err != nil {
+			return DeleteResult{}, err
+		}
+		s.notify(ctx, bucket, "ObjectRemoved:DeleteMarkerCreated", m)
+		return DeleteResult{DeleteMarker: true, VersionID: m.VersionID}, nil
+	}
+	mu := lockKey(bucket, key)
+	mu.Lock()
+	defer mu.Unlock()
+	vs, err := s.versions(ctx, bucket, key)
+	if err != nil {
+		return DeleteResult{}, err
+	}
+	for i, v := range vs {
+		if v.VersionID != versionID {
+			continue
+		}
+		ops := []kv.Op{kv.Del(versionKey(bucket, key, v))}
+		if i == 0 {
+			ops = append(ops, kv.Del(objectKey(bucket, key)))
+			if len(vs) > 1 && !vs[1].DeleteMarker {
+				ops = append(ops, kv.Set(objectKey(bucket, key), encode(vs[1])))
+			}
+		}
+		if err := s.kv.Write(ctx, ops...); err != nil {
+			return DeleteResult{}, err
+		}
+		s.deleteBlobs(blobsOf(v))
+		s.notify(ctx, bucket, "ObjectRemoved:Delete", v)
+		return DeleteResult{DeleteMarker: v.DeleteMarker, VersionID: versionID}, nil
+	}
+	if !validVersionID(versionID) {
+		return DeleteResult{}, invalid(op, ErrInvalidArgument, "Invalid version id specified")
+	}
+	return DeleteResult{VersionID: versionID}, nil
+}
+
+// CopyInput is a CopyObject request.
+type CopyInput struct {
+	SrcBucket, SrcKey, SrcVersion string
+	// ReplaceMeta (x-amz-metadata-directive: REPLACE) takes the metadata below.
+	ReplaceMeta bool
+	ContentType string
+	Headers     map[string]string
+	Meta        map[string]string
+	// ReplaceTags (x-amz-tagging-directive: REPLACE) takes Tags.
+	ReplaceTags       bool
+	Tags              map[string]string
+	ChecksumAlgorithm string
+	StorageClass      string
+	// Source conditions.
+	IfMatch, IfNoneMatch               string
+	IfModifiedSince, IfUnmodifiedSince time.Time
+}
+
+// CheckConditions evaluates copy-source style conditions; it reports
+// whether the failure is "not modified" (304) rather than 412.
+func CheckConditions(o *Object, ifMatch, ifNoneMatch string, ifModSince, ifUnmodSince time.Time) (ok, notModified bool) {
+	if ifMatch != "" {
+		if !etagMatch(ifMatch, o.ETag) {
+			return false, false
+		}
+	} else if !ifUnmodSince.IsZero() && o.Modified.Truncate(time.Second).After(ifUnmodSince) {
+		return false, false
+	}
+	if ifNoneMatch != "" {
+		if etagMatch(ifNoneMatch, o.ETag) {
+			return false, true
+		}
+	} else if !ifModSince.IsZero() && !o.Modified.Truncate(time.Second).After(ifModSince) {
+		return false, true
+	}
+	return true, false
+}
+
+// CopyObject copies an object's bytes into a new object.
+func (s *Service) CopyObject(ctx context.Context, bucket, key string, in *CopyInput) (*Object, *Object, error) {
+	const op = "s3.CopyObject"
+	src, err := s.Head(ctx, in.SrcBucket, in.SrcKey, in.SrcVersion)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ok, _ := CheckConditions(src, in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince); !ok {
+		return nil, nil, errs.E(op, errs.Conflict, "At least one of the pre-conditions you specified did not hold", ErrPreconditionFailed)
+	}
+	if in.SrcBucket == bucket && in.SrcKey == key && in.SrcVersion == "" && !in.ReplaceMeta && !in.ReplaceTags && in.StorageClass == "" && in.ChecksumAlgorithm == "" {
+		return nil, nil, invalid(op, ErrInvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
+	rc, err := s.Open(ctx, src, 0, src.Size)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	alg := in.ChecksumAlgorithm
+	if alg == "" {
+		for a := range src.Checksums {
+			alg = a
+		}
+	}
+	pin := &PutInput{Body: rc, Size: src.Size, ChecksumAlgorithm: alg}
+	dst, err := s.PutObject(ctx, bucket, key, s.copyMeta(pin, src, in))
+	return dst, src, err
+}
+
+func (s *Service) copyMeta(pin *PutInput, src *Object, in *CopyInput) *PutInput {
+	if in.ReplaceMeta {
+		pin.ContentType, pin.Headers, pin.Meta = in.ContentType, in.Headers, in.Meta
+	} else {
+		pin.ContentType, pin.Headers, pin.Meta = src.ContentType, src.Headers, src.Meta
+	}
+	if in.ReplaceTags {
+		pin.Tags = in.Tags
+	} else {
+		pin.Tags = src.Tags
+	}
+	pin.StorageClass = in.StorageClass
+	return pin
+}
+
+// SetObjectTags replaces an object version's tags (nil deletes them).
+func (s *Service) SetObjectTags(ctx context.Context, bucket, key, versionID string, tags map[string]string) (*Object, error) {
+	mu := lockKey(bucket, key)
+	mu.Lock()
+	defer mu.Unlock()
+	o, err := s.Head(ctx, bucket, key, versionID)
+	if err != nil {
+		return nil, err
+	}
+	o.Tags = tags
+	ops := []kv.Op{kv.Set(versionKey(bucket, key, o), encode(o))}
+	if cur, err := s.current(ctx, bucket, key); err == nil && cur.VersionID == o.VersionID {
+		ops = append(ops, kv.Set(objectKey(bucket, key), encode(o)))
+	}
+	return o, s.kv.Write(ctx, ops...)
+}
