@@ -5,6 +5,7 @@ import (
 
 	"skyhub/internal/device"
 	"skyhub/internal/hub"
+	"skyhub/internal/skynet"
 	"skyhub/internal/skynet/events"
 )
 
@@ -30,5 +31,12 @@ func (a *App) mountSkyNet(ctx context.Context) error {
 		BroadcastToAll: c.BroadcastToAll,
 		Log:            a.Log.With("component", "skynet-hub"),
 	})
+	api := skynet.New(skynet.Config{
+		Hub:          h,
+		MaxBodyBytes: a.Cfg.MaxBodyBytes,
+		Log:          a.Log.With("component", "skynet-rest"),
+	})
+	api.Register(a.Mux)
+	a.OnClose("skynet streams", func(context.Context) error { api.Close(); return nil })
 	return a.mountSkyNetRealtime(ctx, events.New(events.Config{Hub: h, Log: a.Log.With("component", "skynet-events")}))
 }

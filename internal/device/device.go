@@ -319,7 +319,7 @@ func (r *Registry) Register(ctx context.Context, fields Device, ip string) (Devi
 		if ip != "" {
 			d["ipAddress"] = ip
 		}
-		d["_id"] = newObjectID(ms, r.nextSeq()[8:])
+		d["_id"] = newObjectID(ms, r.nextSeq())
 		setOp, err := r.store(&record{Device: d, Hash: string(hash)})
 		if err == nil {
 			err = r.st.Write(ctx, setOp)
@@ -624,7 +624,7 @@ func (r *Registry) EventOps(code int, ev Device) ([]kv.Op, string, error) {
 		e["timestamp"] = ms
 	}
 	seq := r.nextSeq()
-	id := newObjectID(ms, seq[8:])
+	id := newObjectID(ms, seq)
 	e["id"] = id
 	b, err := json.Marshal(e)
 	if err != nil {
