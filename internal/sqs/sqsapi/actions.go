@@ -476,8 +476,8 @@ func (a *API) receiveMessage(c *call) error {
 		ReceiveRequestAttemptID: c.in.ReceiveRequestAttemptID}
 	if c.in.MaxNumberOfMessages != nil {
 		in.MaxNumberOfMessages = *c.in.MaxNumberOfMessages
-		if in.MaxNumberOfMessages == 0 {
-			in.MaxNumberOfMessages = -1 // explicit 0 is out of range
+		if in.MaxNumberOfMessages == 0 { // explicit 0 is out of range
+			return sqs.Fail("sqsapi.ReceiveMessage", sqs.CodeInvalidParameterValue, "Value 0 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.")
 		}
 	}
 	msgs, err := a.svc.ReceiveMessage(c.r.Context(), name, in)
@@ -735,7 +735,7 @@ func (a *API) startMessageMoveTask(c *call) error {
 	if c.in.MaxNumberOfMessagesPerSecond != nil {
 		rate = *c.in.MaxNumberOfMessagesPerSecond
 		if rate == 0 {
-			rate = -1
+			return sqs.Fail("sqsapi.StartMessageMoveTask", sqs.CodeInvalidParameterValue, "Value 0 for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and 500.")
 		}
 	}
 	h, err := a.svc.StartMessageMoveTask(c.r.Context(), c.in.SourceArn, c.in.DestinationArn, rate)
@@ -774,7 +774,7 @@ func (a *API) listMessageMoveTasks(c *call) error {
 	if c.in.MaxResults != nil {
 		max = *c.in.MaxResults
 		if max == 0 {
-			max = -1
+			return sqs.Fail("sqsapi.ListMessageMoveTasks", sqs.CodeInvalidParameterValue, "Value 0 for parameter MaxResults is invalid. Reason: Must be between 1 and 10.")
 		}
 	}
 	ts, err := a.svc.ListMessageMoveTasks(c.r.Context(), c.in.SourceArn, max)
