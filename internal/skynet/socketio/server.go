@@ -454,8 +454,9 @@ func (ss *session) send(pkt []byte) error {
 		return wsock.ErrClosed
 	}
 	if ws := ss.ws; ws != nil {
+		err := ws.WriteText(pkt)
 		ss.mu.Unlock()
-		return ws.WriteText(pkt)
+		return err
 	}
 	if ss.queued+len(pkt) > ss.srv.cfg.MaxQueued {
 		ss.mu.Unlock()
@@ -545,6 +546,11 @@ func (ss *session) poll(w http.ResponseWriter, r *http.Request) {
 	ss.polling = true
 	var timer *time.Timer
 	for len(ss.queue) == 0 && !ss.closed && ss.ws == nil {
+		if ss.probe != nil {
+			// an upgrade is under way: the client waits for this poll to
+			// end before it sends the upgrade packet
+			break
+		}
 		if ss.wake == nil {
 			ss.wake = make(chan struct{})
 		}
@@ -567,13 +573,12 @@ func (ss *session) poll(w http.ResponseWriter, r *http.Request) {
 		case <-ss.srv.ctx.Done():
 		}
 		ss.mu.Lock()
-		if timedOut || ss.srv.ctx.Err() != nil || (ss.probe != nil && len(ss.queue) == 0) {
-			ss.queue = append(ss.queue, []byte{eioNoop})
+		if timedOut || ss.srv.ctx.Err() != nil {
 			break
 		}
 	}
 	if len(ss.queue) == 0 {
-		// upgraded meanwhile: release the poll with a noop
+		// timed out, probing or upgraded: release the poll with a noop
 		ss.queue = append(ss.queue, []byte{eioNoop})
 	}
 	pkts := ss.queue
@@ -645,13 +650,13 @@ func (ss *session) packet(p EIOPacket, via *wsock.Conn) {
 			return
 		}
 		ss.ws, ss.probe = via, nil
-		pending := ss.queue
+		// flush under the lock so later packets cannot overtake these
+		for _, q := range ss.queue {
+			via.WriteText(q)
+		}
 		ss.queue, ss.queued = nil, 0
 		ss.wakeLocked()
 		ss.mu.Unlock()
-		for _, q := range pending {
-			via.WriteText(q)
-		}
 	case eioMessage:
 		ss.message(p)
 	case eioClose:
