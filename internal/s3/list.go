@@ -38,6 +38,11 @@ func (s *Service) ListObjects(ctx context.Context, bucket string, in ListInput) 
 	lower := append(append([]byte(nil), base...), in.Prefix...)
 	if in.After != "" && in.After >= in.Prefix {
 		lower = append(append(append([]byte(nil), base...), in.After...), 0)
+		// A page that ended on a common prefix resumes after every key in it.
+		if in.Delimiter != "" && strings.HasPrefix(in.After, in.Prefix) && strings.HasSuffix(in.After, in.Delimiter) &&
+			strings.Index(in.After[len(in.Prefix):], in.Delimiter) == len(in.After)-len(in.Prefix)-len(in.Delimiter) {
+			lower = kv.PrefixEnd(append(append([]byte(nil), base...), in.After...))
+		}
 	}
 	upper := kv.PrefixEnd(append(append([]byte(nil), base...), in.Prefix...))
 	count := 0

@@ -181,10 +181,10 @@ func versionBucketPrefix(b string) []byte { return []byte(pVersion + b + "\x00")
 func versionKey(b, k string, v *Object) []byte {
 	return append(versionPrefix(b, k), []byte(v.Seq+v.VersionID)...)
 }
-func uploadKey(b, id string) []byte    { return []byte(pUpload + b + "\x00" + id) }
-func uploadPrefix(b string) []byte     { return []byte(pUpload + b + "\x00") }
-func partPrefix(id string) []byte      { return []byte(pPart + id + "\x00") }
-func partKey(id string, n int) []byte  { return append(partPrefix(id), byte(n>>8), byte(n)) }
+func uploadKey(b, id string) []byte   { return []byte(pUpload + b + "\x00" + id) }
+func uploadPrefix(b string) []byte    { return []byte(pUpload + b + "\x00") }
+func partPrefix(id string) []byte     { return []byte(pPart + id + "\x00") }
+func partKey(id string, n int) []byte { return append(partPrefix(id), byte(n>>8), byte(n)) }
 
 // newVersion returns a version ID and its newest-first sort prefix.
 func (s *Service) newVersion() (id, seq string) {
@@ -242,7 +242,7 @@ type Object struct {
 	ETag         string            `json:"etag"` // quoted
 	Modified     time.Time         `json:"mod"`
 	ContentType  string            `json:"ct,omitempty"`
-	Headers      map[string]string `json:"hdr,omitempty"` // Content-Encoding, Cache-Control, ...
+	Headers      map[string]string `json:"hdr,omitempty"`  // Content-Encoding, Cache-Control, ...
 	Meta         map[string]string `json:"meta,omitempty"` // x-amz-meta-*
 	Checksums    map[string]string `json:"ck,omitempty"`   // alg -> base64
 	ChecksumType string            `json:"ckt,omitempty"`  // FULL_OBJECT or COMPOSITE
