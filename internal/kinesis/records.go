@@ -294,8 +294,14 @@ func (s *Service) readShard(op, name, shardID string) (*stream, *shard, error) {
 	return st, st.shards[idx], nil
 }
 
-// position resolves a starting position to the next counter to read.
+// position resolves a starting position to the next counter to read
+// (counters start at 1).
 func (s *Service) position(ctx context.Context, op string, st *stream, sh *shard, typ, seq string, ts *time.Time) (uint64, error) {
+	from, err := s.position0(ctx, op, st, sh, typ, seq, ts)
+	return max(from, 1), err
+}
+
+func (s *Service) position0(ctx context.Context, op string, st *stream, sh *shard, typ, seq string, ts *time.Time) (uint64, error) {
 	switch typ {
 	case "TRIM_HORIZON":
 		return 0, nil
