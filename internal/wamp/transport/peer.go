@@ -47,26 +47,26 @@ type item struct {
 }
 
 type peer struct {
-	s     *Server
-	conn  net.Conn
-	fr    framing
-	sp    codec.Subprotocol // the serializer; Batched only on WebSocket
-	kind  string            // "websocket", "rawsocket"
-	peerMax int             // largest frame the client accepts (RawSocket), 0 = unlimited
-	recv  chan wamp.Message
-	done  chan struct{} // closed when the peer starts closing
-	in    inbuf
+	s       *Server
+	conn    net.Conn
+	fr      framing
+	sp      codec.Subprotocol // the serializer; Batched only on WebSocket
+	kind    string            // "websocket", "rawsocket"
+	peerMax int               // largest frame the client accepts (RawSocket), 0 = unlimited
+	recv    chan wamp.Message
+	done    chan struct{} // closed when the peer starts closing
+	in      inbuf
 
-	mu       sync.Mutex
-	q        []item
-	qBytes   int
-	writing  bool
-	closing  bool
-	closeErr wamp.URI // why, for the log
-	wclosed  bool     // write side finished (close frame sent or failed)
+	mu        sync.Mutex
+	q         []item
+	qBytes    int
+	writing   bool
+	closing   bool
+	closeErr  wamp.URI // why, for the log
+	wclosed   bool     // write side finished (close frame sent or failed)
 	closeCode uint16
 	closeMsg  string
-	writer   sync.WaitGroup
+	writer    sync.WaitGroup
 }
 
 func (s *Server) newPeer(c net.Conn, fr framing, sp codec.Subprotocol, kind string) *peer {

@@ -1,8 +1,8 @@
 package transport_test
 
 import (
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"reflect"
 	"testing"
