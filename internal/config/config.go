@@ -231,6 +231,14 @@ func (c *Config) envVars() map[string]func(string) error {
 			c.AWS.Strict = b
 			return nil
 		},
+		"SKYHUB_KINESIS_UNLIMITED": func(s string) error {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("not a boolean: %q", s)
+			}
+			c.AWS.Kinesis.UnlimitedThroughput = b
+			return nil
+		},
 	}
 }
 
