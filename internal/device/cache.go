@@ -10,9 +10,21 @@ import (
 // checked against: a new token (a new hash) misses the cache. Bounded: when
 // full, an arbitrary entry is evicted.
 type authCache struct {
-	size int
-	mu   sync.Mutex
-	m    map[cacheKey]string
+	size     int
+	mu       sync.Mutex
+	m        map[cacheKey]string
+	inflight map[inflightKey]*flight
+}
+
+type inflightKey struct {
+	k    cacheKey
+	hash string
+}
+
+// flight is one bcrypt comparison others wait for.
+type flight struct {
+	done chan struct{}
+	ok   bool
 }
 
 type cacheKey struct {
@@ -21,7 +33,7 @@ type cacheKey struct {
 }
 
 func newAuthCache(size int) *authCache {
-	return &authCache{size: size, m: make(map[cacheKey]string)}
+	return &authCache{size: size, m: make(map[cacheKey]string), inflight: map[inflightKey]*flight{}}
 }
 
 func (c *authCache) ok(uuid, token, hash string) bool {
@@ -65,4 +77,28 @@ func (c *authCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.m)
+}
+
+// verify runs check (the bcrypt comparison) once for concurrent callers
+// with the same uuid, token and hash, and caches a success.
+func (c *authCache) verify(uuid, token, hash string, check func() bool) bool {
+	k := inflightKey{cacheKey{uuid, sha256.Sum256([]byte(token))}, hash}
+	c.mu.Lock()
+	if f := c.inflight[k]; f != nil {
+		c.mu.Unlock()
+		<-f.done
+		return f.ok
+	}
+	f := &flight{done: make(chan struct{})}
+	c.inflight[k] = f
+	c.mu.Unlock()
+	f.ok = check()
+	if f.ok {
+		c.put(uuid, token, hash) // before the flight ends: no second bcrypt
+	}
+	c.mu.Lock()
+	delete(c.inflight, k)
+	c.mu.Unlock()
+	close(f.done)
+	return f.ok
 }

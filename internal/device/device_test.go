@@ -239,3 +239,37 @@ func TestSensorData(t *testing.T) {
 		t.Fatalf("limit = %v", lim)
 	}
 }
+
+func TestConcurrentAuthSharesOneBcrypt(t *testing.T) {
+	r, _, _ := newReg(t, func(c *Config) { c.AuthCacheSize = 10 })
+	ctx := context.Background()
+	d, _ := r.Register(ctx, Device{}, "")
+	rec, _ := r.load(ctx, d.UUID())
+	var calls atomic.Int32
+	release := make(chan struct{})
+	results := make(chan bool, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			// as Authenticate: the cache first, then the shared comparison
+			if r.cache.ok(d.UUID(), d["token"].(string), rec.Hash) {
+				results <- true
+				return
+			}
+			results <- r.cache.verify(d.UUID(), d["token"].(string), rec.Hash, func() bool {
+				calls.Add(1)
+				<-release
+				return true
+			})
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	for i := 0; i < 8; i++ {
+		if !<-results {
+			t.Fatal("verify failed")
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d bcrypt comparisons for one credential burst", n)
+	}
+}
