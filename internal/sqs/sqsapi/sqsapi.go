@@ -44,9 +44,10 @@ type Config struct {
 
 // API is the SQS wire handler.
 type API struct {
-	svc *sqs.Service
-	log *slog.Logger
-	max int64
+	svc      *sqs.Service
+	log      *slog.Logger
+	max      int64
+	handlers map[string]handler
 }
 
 // New returns the handler.
@@ -57,7 +58,9 @@ func New(cfg Config) *API {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &API{svc: cfg.Service, log: cfg.Log, max: cfg.MaxBodyBytes}
+	a := &API{svc: cfg.Service, log: cfg.Log, max: cfg.MaxBodyBytes}
+	a.handlers = a.actions()
+	return a
 }
 
 // call is one request being served.
@@ -106,7 +109,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(c, err)
 		return
 	}
-	h := a.actions()[c.action]
+	h := a.handlers[c.action]
 	if h == nil {
 		if c.json {
 			a.fail(c, sqs.Fail("sqsapi", sqs.CodeUnknownOperation, "Unknown operation %s", c.action))

@@ -1,0 +1,205 @@
+// Command sqsbench is the SQS load generator: it drives any SQS endpoint
+// (Skyhub, moto_server) with aws-sdk-go-v2 (JSON 1.0, keep-alive, MD5
+// checks on) and prints one line per scenario:
+//
+//	scenario target ops/s p50_ms p99_ms
+//
+// Scenarios: send (SendMessage, -size byte bodies) and recvdel
+// (ReceiveMessage of one message + DeleteMessage of it, on a queue
+// prefilled with SendMessageBatch). Every run is bounded by -d (plus a
+// fixed prefill cap); it only talks to loopback endpoints.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+func main() {
+	endpoint := flag.String("endpoint", "http://127.0.0.1:4566", "SQS endpoint (loopback only)")
+	target := flag.String("target", "skyhub", "target label for the result line")
+	scenario := flag.String("scenario", "send", "send | recvdel")
+	conc := flag.Int("c", 16, "concurrent clients")
+	dur := flag.Duration("d", 10*time.Second, "measured duration")
+	warm := flag.Duration("warmup", time.Second, "unmeasured warm-up")
+	size := flag.Int("size", 200, "message body bytes")
+	prefill := flag.Int("prefill", 20000, "messages to prefill for recvdel")
+	prefillMax := flag.Duration("prefill-max", 120*time.Second, "cap on prefill time")
+	flag.Parse()
+	u, err := url.Parse(*endpoint)
+	if err != nil || !isLoopback(u.Hostname()) {
+		fmt.Fprintln(os.Stderr, "sqsbench: endpoint must be a loopback URL")
+		os.Exit(2)
+	}
+	if err := run(*endpoint, *target, *scenario, *conc, *dur, *warm, *size, *prefill, *prefillMax); err != nil {
+		fmt.Fprintln(os.Stderr, "sqsbench:", err)
+		os.Exit(1)
+	}
+}
+
+func isLoopback(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func client(endpoint string, conc int) *sqs.Client {
+	tr := &http.Transport{MaxIdleConns: conc * 2, MaxIdleConnsPerHost: conc * 2, IdleConnTimeout: 90 * time.Second}
+	return sqs.New(sqs.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}, nil
+		}),
+		HTTPClient:       &http.Client{Transport: tr, Timeout: 60 * time.Second},
+		RetryMaxAttempts: 1,
+	})
+}
+
+func run(endpoint, target, scenario string, conc int, dur, warm time.Duration, size, prefill int, prefillMax time.Duration) error {
+	ctx := context.Background()
+	c := client(endpoint, conc)
+	qname := fmt.Sprintf("bench-%s-%d", scenario, time.Now().UnixNano())
+	cq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(qname)})
+	if err != nil {
+		return fmt.Errorf("create queue: %w", err)
+	}
+	q := cq.QueueUrl
+	defer c.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: q})
+	body := strings.Repeat("x", size)
+
+	var op func(ctx context.Context) (bool, error)
+	switch scenario {
+	case "send":
+		op = func(ctx context.Context) (bool, error) {
+			_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: aws.String(body)})
+			return true, err
+		}
+	case "recvdel":
+		if err := fill(ctx, c, q, body, prefill, conc, prefillMax); err != nil {
+			return err
+		}
+		op = func(ctx context.Context) (bool, error) {
+			out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q, MaxNumberOfMessages: 1, VisibilityTimeout: 300})
+			if err != nil {
+				return false, err
+			}
+			if len(out.Messages) == 0 {
+				return false, nil
+			}
+			_, err = c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q, ReceiptHandle: out.Messages[0].ReceiptHandle})
+			return true, err
+		}
+	default:
+		return fmt.Errorf("unknown scenario %q", scenario)
+	}
+
+	var measuring atomic.Bool
+	var stop atomic.Bool
+	var empty atomic.Bool
+	lat := make([][]time.Duration, conc)
+	var errCount atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for i := 0; i < conc; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for !stop.Load() {
+				t0 := time.Now()
+				ok, err := op(ctx)
+				d := time.Since(t0)
+				if err != nil {
+					errCount.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				if !ok {
+					empty.Store(true)
+					return
+				}
+				if measuring.Load() {
+					lat[i] = append(lat[i], d)
+				}
+			}
+		}(i)
+	}
+	time.Sleep(warm)
+	measuring.Store(true)
+	t0 := time.Now()
+	deadline := t0.Add(dur)
+	for time.Now().Before(deadline) && !empty.Load() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	measuring.Store(false)
+	elapsed := time.Since(t0)
+	stop.Store(true)
+	wg.Wait()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	if len(all) == 0 {
+		return fmt.Errorf("no operations completed (errors: %d, first: %v)", errCount.Load(), firstErr.Load())
+	}
+	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000 }
+	note := ""
+	if empty.Load() {
+		note = " # queue ran empty: window shortened"
+	}
+	if n := errCount.Load(); n > 0 {
+		note += fmt.Sprintf(" # %d errors, first: %v", n, firstErr.Load())
+	}
+	fmt.Printf("sqs-%s-c%d %s %.0f ops/s %.2f %.2f%s\n", scenario, conc, target, float64(len(all))/elapsed.Seconds(), pct(0.5), pct(0.99), note)
+	return nil
+}
+
+// fill prefills the queue with n messages in batches of 10.
+func fill(ctx context.Context, c *sqs.Client, q *string, body string, n, conc int, max time.Duration) error {
+	var next atomic.Int64
+	deadline := time.Now().Add(max)
+	var wg sync.WaitGroup
+	var ferr atomic.Value
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				start := next.Add(10) - 10
+				if start >= int64(n) {
+					return
+				}
+				var es []types.SendMessageBatchRequestEntry
+				for i := 0; i < 10; i++ {
+					es = append(es, types.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint("e", i)), MessageBody: aws.String(body)})
+				}
+				if _, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: q, Entries: es}); err != nil {
+					ferr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if e := ferr.Load(); e != nil {
+		return fmt.Errorf("prefill: %v", e)
+	}
+	return nil
+}
