@@ -117,6 +117,7 @@ func TestSkyNetLectureCurl(t *testing.T) {
 func TestMeshbluHTTP(t *testing.T) {
 	need(t, "node", lookPath("node"))
 	needNodeModule(t, "meshblu-http")
+	needNodeModule(t, "meshblu")
 	a := apptest.New(t, func(c *config.Config) { c.RateLimit = 5 })
 	port := a.Addr("http")[strings.LastIndex(a.Addr("http"), ":")+1:]
 	if _, err := strconv.Atoi(port); err != nil {
@@ -143,6 +144,11 @@ func TestMeshbluHTTP(t *testing.T) {
 			Color    string
 			HasToken bool
 		}
+		ConfigPush struct {
+			UUID     bool
+			Color    string
+			HasToken bool
+		}
 		WrongToken      any
 		RateLimited     any
 		AfterUnregister any
@@ -161,6 +167,9 @@ func TestMeshbluHTTP(t *testing.T) {
 	}
 	if r.Updated.Color != "red" || r.Updated.HasToken {
 		t.Errorf("update: %+v", r.Updated)
+	}
+	if !r.ConfigPush.UUID || r.ConfigPush.Color != "red" || r.ConfigPush.HasToken {
+		t.Errorf("config push to the socket: %+v", r.ConfigPush)
 	}
 	if r.WrongToken != float64(401) {
 		t.Errorf("wrong token: %v", r.WrongToken)

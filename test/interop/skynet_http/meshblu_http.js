@@ -5,6 +5,7 @@
 'use strict';
 const MeshbluHttp = require('meshblu-http');
 const http = require('http');
+const Meshblu = require('meshblu'); // socket.io client, to see the config push
 
 const hostname = '127.0.0.1';
 const port = parseInt(process.env.SKYHUB_PORT, 10);
@@ -62,7 +63,14 @@ function openStream(uuid, token) {
   out.streamed = {fromOk: got.fromUuid === a.uuid, payload: got.payload, devices: got.devices};
   stream.close();
 
+  // B is also connected over socket.io (meshblu@3): the PATCH pushes config to it
+  const sock = new Meshblu({resolveSrv: false, protocol: 'ws', hostname, port, uuid: b.uuid, token: b.token});
+  const configSeen = new Promise((resolve) => sock.on('config', resolve));
+  await new Promise((resolve) => { sock.once('ready', resolve); sock.connect(); });
   await p((cb) => cb_.update(b.uuid, {color: 'red'}, cb)).catch((e) => fail('update', e));
+  const cfg = await configSeen;
+  out.configPush = {uuid: cfg.uuid === b.uuid, color: cfg.color, hasToken: 'token' in cfg};
+  sock.close(() => {});
   const bSeen = await p((cb) => ca.device(b.uuid, cb)).catch((e) => fail('device', e));
   out.updated = {color: bSeen.color, hasToken: 'token' in bSeen};
 
