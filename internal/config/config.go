@@ -61,6 +61,9 @@ type SkyNetConfig struct {
 	AuthCacheSize int `json:"authCacheSize"`
 	// BcryptCost is the cost of token hashes.
 	BcryptCost int `json:"bcryptCost"`
+	// EventLogMax bounds the event log (like the original's capped
+	// collection): older events are trimmed. 0 keeps every event.
+	EventLogMax int `json:"eventLogMax"`
 }
 
 // WAMPConfig configures the WAMP router.
@@ -145,6 +148,7 @@ func Default() Config {
 			OfflineMaxAge:      Duration(7 * 24 * time.Hour),
 			AuthCacheSize:      10000,
 			BcryptCost:         10,
+			EventLogMax:        1000000,
 		},
 		WAMP: WAMPConfig{
 			Path:               "/ws",
@@ -317,6 +321,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SkyNet.OfflineMaxAge < 0 {
 		p = append(p, errors.New("skynet.offlineMaxAge: must be >= 0"))
+	}
+	if c.SkyNet.EventLogMax < 0 {
+		p = append(p, errors.New("skynet.eventLogMax: must be >= 0 (0 keeps every event)"))
 	}
 	if c.SkyNet.BcryptCost < 4 || c.SkyNet.BcryptCost > 31 {
 		p = append(p, fmt.Errorf("skynet.bcryptCost: %d is outside 4..31", c.SkyNet.BcryptCost))
