@@ -5,6 +5,6 @@ import (
 	"net"
 )
 
-var dialer = &net.Dialer{}
+var s3Dialer = &net.Dialer{}
 
-func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+func s3B64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

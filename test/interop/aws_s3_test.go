@@ -159,7 +159,7 @@ func TestS3GoSDKVirtualHostAndChecksums(t *testing.T) {
 		}),
 		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				return dialer.DialContext(ctx, network, a.Addr("aws"))
+				return s3Dialer.DialContext(ctx, network, a.Addr("aws"))
 			}}}})
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("vhost")}); err != nil {
 		t.Fatal(err)
@@ -171,7 +171,7 @@ func TestS3GoSDKVirtualHostAndChecksums(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(body)
-	if put.ChecksumSHA256 == nil || *put.ChecksumSHA256 != b64(sum[:]) {
+	if put.ChecksumSHA256 == nil || *put.ChecksumSHA256 != s3B64(sum[:]) {
 		t.Fatalf("sha256 %v", put.ChecksumSHA256)
 	}
 	get, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("vhost"), Key: aws.String("a/b.txt"), ChecksumMode: types.ChecksumModeEnabled})
