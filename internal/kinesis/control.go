@@ -711,7 +711,7 @@ func (s *Service) DescribeLimits(ctx context.Context) Limits {
 	defer s.mu.RUnlock()
 	l := Limits{ShardLimit: s.cfg.ShardLimit, OpenShardCount: s.openShardCount(), OnDemandStreamCountLimit: 50}
 	for _, st := range s.streams {
-		if st.meta.Mode == "ON_DEMAND" && st.deleting == 0 {
+		if st.meta.Mode == "ON_DEMAND" && st.deleting.Load() == 0 {
 			l.OnDemandStreamCount++
 		}
 	}

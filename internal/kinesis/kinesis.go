@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"skyhub/internal/errs"
@@ -124,9 +125,9 @@ type streamMeta struct {
 type stream struct {
 	mu       sync.RWMutex // writers of records take R; control plane takes W
 	meta     streamMeta
-	shards   []*shard // by index
-	open     []*shard // open shards sorted by start hash key
-	deleting int64    // ms when DELETING ends; 0 if not deleting
+	shards   []*shard     // by index
+	open     []*shard     // open shards sorted by start hash key
+	deleting atomic.Int64 // ms when DELETING ends; 0 if not deleting
 }
 
 type pend struct {
@@ -330,7 +331,7 @@ func (s *Service) recoverShard(ctx context.Context, name string, sh *shard) erro
 
 // status returns the stream's current status, resolving timed transitions.
 func (s *Service) status(st *stream) string {
-	if st.deleting != 0 {
+	if st.deleting.Load() != 0 {
 		return StatusDeleting
 	}
 	if st.meta.StatusUntil > s.nowMs() {
@@ -344,6 +345,12 @@ func (s *Service) lookup(op, name string) (*stream, error) {
 	s.mu.RLock()
 	st := s.streams[name]
 	s.mu.RUnlock()
+	if st != nil && st.deleting.Load() != 0 && st.deleting.Load() <= s.nowMs() {
+		s.mu.Lock()
+		s.reapLocked()
+		s.mu.Unlock()
+		st = nil
+	}
 	if st == nil {
 		return nil, s.notFound(op, name)
 	}
@@ -370,7 +377,7 @@ func (s *Service) persist(ctx context.Context, st *stream, extra ...kv.Op) error
 func (s *Service) openShardCount() int {
 	n := 0
 	for _, st := range s.streams {
-		if st.deleting == 0 {
+		if st.deleting.Load() == 0 {
 			n += len(st.open)
 		}
 	}
@@ -435,7 +442,7 @@ func (s *Service) DeleteStream(ctx context.Context, name string, enforceConsumer
 	const op = "kinesis.DeleteStream"
 	s.mu.Lock()
 	st := s.streams[name]
-	if st == nil || st.deleting != 0 {
+	if st == nil || st.deleting.Load() != 0 {
 		s.mu.Unlock()
 		return s.notFound(op, name)
 	}
@@ -450,14 +457,14 @@ func (s *Service) DeleteStream(ctx context.Context, name string, enforceConsumer
 		s.mu.Unlock()
 		return errs.E(op, errs.Conflict, fmt.Sprintf("Stream %s under account %s not ACTIVE, instead in state CREATING", name, s.cfg.AccountID))
 	}
-	st.deleting = s.nowMs() + s.cfg.StatusDelay.Milliseconds()
+	st.deleting.Store(s.nowMs() + s.cfg.StatusDelay.Milliseconds())
 	st.mu.Unlock()
 	hp := []byte("kinesis/h/" + name + "\x00")
 	err := s.store.Write(ctx, kv.Del(metaKey(name)),
 		kv.DelRange(streamRecPrefix(name), kv.PrefixEnd(streamRecPrefix(name))),
 		kv.DelRange(hp, kv.PrefixEnd(hp)))
 	if err != nil {
-		st.deleting = 0
+		st.deleting.Store(0)
 		s.mu.Unlock()
 		return errs.E(op, errs.Internal, err)
 	}
@@ -473,7 +480,7 @@ func (s *Service) DeleteStream(ctx context.Context, name string, enforceConsumer
 func (s *Service) reapLocked() {
 	now := s.nowMs()
 	for n, st := range s.streams {
-		if st.deleting != 0 && st.deleting <= now {
+		if st.deleting.Load() != 0 && st.deleting.Load() <= now {
 			delete(s.streams, n)
 		}
 	}

@@ -117,7 +117,7 @@ func (s *Service) Put(ctx context.Context, name string, recs []PutInput) ([]PutR
 		}
 	}
 	st.mu.RLock()
-	if st.deleting != 0 {
+	if st.deleting.Load() != 0 {
 		st.mu.RUnlock()
 		return nil, s.notFound(op, name)
 	}
@@ -534,7 +534,7 @@ func (s *Service) Trim(ctx context.Context) int {
 	total := 0
 	for _, st := range sts {
 		st.mu.RLock()
-		if st.deleting != 0 {
+		if st.deleting.Load() != 0 {
 			st.mu.RUnlock()
 			continue
 		}

@@ -53,3 +53,4 @@ for await (const ev of sub.EventStream) {
 assert(seen[0] === "js-1" && seen.includes("js-2"), "subscribe saw " + JSON.stringify(seen));
 client.destroy();
 console.log("OK");
+process.exit(0);
