@@ -574,3 +574,23 @@ func (s *Service) TransactGet(ctx context.Context, refs []GetRef) ([]attr.Item, 
 	}
 	return out, nil
 }
+
+// GetItemRaw returns an item in storage form (nil if absent), for callers
+// that render it directly (attr.AppendStoredJSON).
+func (s *Service) GetItemRaw(ctx context.Context, table string, key attr.Item) ([]byte, error) {
+	_, def, err := s.get(table)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKey(def, key); err != nil {
+		return nil, err
+	}
+	v, err := s.kv.Get(ctx, encodeKey(def, key))
+	if err != nil {
+		if errs.KindOf(err) == errs.NotFound {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return v, nil
+}

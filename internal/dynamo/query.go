@@ -31,6 +31,9 @@ type QueryInput struct {
 	Start        attr.Item
 	Filter       expr.Cond
 	Consistent   bool
+	// Raw returns the items in storage form (Page.Raw) when there is no
+	// filter, for callers that render them directly.
+	Raw bool
 }
 
 // ScanInput is a Scan.
@@ -46,6 +49,7 @@ type ScanInput struct {
 // Page is one page of results.
 type Page struct {
 	Items     []attr.Item
+	Raw       [][]byte // storage form, instead of Items, for QueryInput.Raw
 	Scanned   int
 	LastKey   attr.Item
 	ReadBytes int
@@ -292,7 +296,7 @@ func (s *Service) Query(ctx context.Context, in QueryInput) (Page, error) {
 			return Page{}, invalid("Query key condition not supported")
 		}
 	}
-	return s.readRange(ctx, tg, lo, hi, in.Backward, in.Limit, in.Start, in.Filter, -1, 0)
+	return s.readRange(ctx, tg, lo, hi, in.Backward, in.Limit, in.Start, in.Filter, -1, 0, in.Raw && in.Filter == nil)
 }
 
 // Scan reads a whole table or index (or one segment of it).
@@ -305,10 +309,10 @@ func (s *Service) Scan(ctx context.Context, in ScanInput) (Page, error) {
 	if in.Total > 0 {
 		seg = in.Segment
 	}
-	return s.readRange(ctx, tg, tg.prefix, kv.PrefixEnd(tg.prefix), false, in.Limit, in.Start, in.Filter, seg, in.Total)
+	return s.readRange(ctx, tg, tg.prefix, kv.PrefixEnd(tg.prefix), false, in.Limit, in.Start, in.Filter, seg, in.Total, false)
 }
 
-func (s *Service) readRange(ctx context.Context, tg *target, lo, hi []byte, backward bool, limit int, start attr.Item, filter expr.Cond, seg, total int) (Page, error) {
+func (s *Service) readRange(ctx context.Context, tg *target, lo, hi []byte, backward bool, limit int, start attr.Item, filter expr.Cond, seg, total int, raw bool) (Page, error) {
 	if start != nil {
 		sk, err := tg.fullKey(start)
 		if err != nil {
@@ -329,13 +333,31 @@ func (s *Service) readRange(ctx context.Context, tg *target, lo, hi []byte, back
 	it := s.kv.Iter(ctx, kv.IterOptions{Lower: lo, Upper: hi, Reverse: backward})
 	defer it.Close()
 	var last attr.Item
+	var lastRaw []byte
 	stopped := false
 	for it.Next() {
 		if stopped {
+			if lastRaw != nil {
+				var err error
+				if last, err = attr.DecodeItem(lastRaw); err != nil {
+					return Page{}, errs.E("dynamo.read", errs.Internal, err)
+				}
+			}
 			pg.LastKey = tg.lastKey(last)
 			break
 		}
 		if seg >= 0 && segmentOf(it.Key(), tg, total) != seg {
+			continue
+		}
+		if raw {
+			v := append([]byte(nil), it.Value()...)
+			pg.Raw = append(pg.Raw, v)
+			pg.Scanned++
+			pg.ReadBytes += len(v)
+			lastRaw = v
+			if (limit > 0 && pg.Scanned >= limit) || pg.ReadBytes >= MaxPageBytes {
+				stopped = true
+			}
 			continue
 		}
 		item, err := attr.DecodeItem(it.Value())

@@ -165,3 +165,19 @@ func FuzzDecodeValue(f *testing.F) {
 		}
 	})
 }
+
+func TestStoredJSON(t *testing.T) {
+	in := `{"a":{"S":"x\"y"},"b":{"N":"1.5"},"c":{"B":"AQID"},"d":{"SS":["p","q"]},"e":{"NS":["1","2"]},` +
+		`"f":{"BS":["AQ=="]},"g":{"M":{"h":{"BOOL":true},"i":{"NULL":true}}},"j":{"L":[{"S":""},{"N":"0"}]}}`
+	var it Item
+	if err := json.Unmarshal([]byte(in), &it); err != nil {
+		t.Fatal(err)
+	}
+	got, err := AppendStoredJSON(nil, EncodeItem(nil, it))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := AppendItemJSON(nil, it); !bytes.Equal(got, want) {
+		t.Fatalf("stored JSON\n%s\nwant\n%s", got, want)
+	}
+}

@@ -31,6 +31,9 @@ type wireValue struct {
 
 // UnmarshalJSON decodes the wire form, validating it as DynamoDB does.
 func (v *Value) UnmarshalJSON(data []byte) error {
+	if fastScalar(v, data) {
+		return nil
+	}
 	if string(data) == "null" {
 		return ValidationError("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
 	}
@@ -130,6 +133,34 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 		v.T = NULL
 	}
 	return nil
+}
+
+// fastScalar decodes the common {"S":"text"} and {"N":"digits"} forms
+// (no escapes, no spaces) without a second JSON parse.
+func fastScalar(v *Value, data []byte) bool {
+	if len(data) < 8 || data[0] != '{' || data[1] != '"' || data[3] != '"' || data[4] != ':' || data[5] != '"' ||
+		data[len(data)-1] != '}' || data[len(data)-2] != '"' {
+		return false
+	}
+	inner := data[6 : len(data)-2]
+	for _, c := range inner {
+		if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+			return false
+		}
+	}
+	switch data[2] {
+	case 'S':
+		*v = Value{T: S, Str: string(inner)}
+		return true
+	case 'N':
+		n, err := NormalizeNumber(string(inner))
+		if err != nil {
+			return false // the slow path reports the error
+		}
+		*v = Value{T: N, Str: n}
+		return true
+	}
+	return false
 }
 
 func numErr(err error) error {
@@ -493,4 +524,91 @@ func appendNumberKey(b []byte, s string) []byte {
 		b = append(b, 0xff-d.digits[i])
 	}
 	return append(b, 0xff)
+}
+
+// AppendStoredJSON appends the wire JSON of an item in storage form without
+// building the item in memory (the storage form is already name-ordered).
+func AppendStoredJSON(b []byte, stored []byte) ([]byte, error) {
+	r := &reader{b: stored}
+	b = r.itemJSON(b, 0)
+	return b, r.err
+}
+
+func (r *reader) itemJSON(b []byte, depth int) []byte {
+	n := r.uvarint()
+	if depth > 64 {
+		r.err = errCorrupt
+	}
+	b = append(b, '{')
+	for i := 0; i < n && r.err == nil; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendJSONString(b, r.str())
+		b = append(b, ':')
+		b = r.valueJSON(b, depth)
+	}
+	return append(b, '}')
+}
+
+func (r *reader) valueJSON(b []byte, depth int) []byte {
+	t := Type(r.byte1())
+	switch t {
+	case S:
+		b = append(b, `{"S":`...)
+		b = AppendJSONString(b, r.str())
+	case N:
+		b = append(b, `{"N":"`...)
+		b = append(b, r.str()...)
+		b = append(b, '"')
+	case B:
+		b = append(b, `{"B":"`...)
+		b = base64.StdEncoding.AppendEncode(b, []byte(r.str()))
+		b = append(b, '"')
+	case SS, NS, BS:
+		b = append(b, `{"`...)
+		b = append(b, t.String()...)
+		b = append(b, `":[`...)
+		n := r.uvarint()
+		for i := 0; i < n && r.err == nil; i++ {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			s := r.str()
+			switch t {
+			case SS:
+				b = AppendJSONString(b, s)
+			case NS:
+				b = append(b, '"')
+				b = append(b, s...)
+				b = append(b, '"')
+			default:
+				b = append(b, '"')
+				b = base64.StdEncoding.AppendEncode(b, []byte(s))
+				b = append(b, '"')
+			}
+		}
+		b = append(b, ']')
+	case M:
+		b = append(b, `{"M":`...)
+		b = r.itemJSON(b, depth+1)
+	case L:
+		b = append(b, `{"L":[`...)
+		n := r.uvarint()
+		for i := 0; i < n && r.err == nil; i++ {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = r.valueJSON(b, depth+1)
+		}
+		b = append(b, ']')
+	case BOOL:
+		b = append(b, `{"BOOL":`...)
+		b = strconv.AppendBool(b, r.byte1() == 1)
+	case NULL:
+		b = append(b, `{"NULL":true`...)
+	default:
+		r.err = errCorrupt
+	}
+	return append(b, '}')
 }

@@ -127,7 +127,6 @@ func (c *crcWriter) flush() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cw := &crcWriter{ResponseWriter: w}
 	defer cw.flush()
-	r = r.WithContext(awsproto.WithRequestID(r.Context(), awsproto.RequestID(r.Context())))
 	target := r.Header.Get("X-Amz-Target")
 	prefix, op, _ := strings.Cut(target, ".")
 	legacy := prefix == LegacyTargetPrefix

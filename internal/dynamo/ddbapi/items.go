@@ -381,16 +381,33 @@ func (h *Handler) getItem(ctx context.Context, body []byte) (any, error) {
 	if err := env.CheckUnused(); err != nil {
 		return nil, err
 	}
-	it, err := h.svc.GetItem(ctx, *req.TableName, req.Key)
-	if err != nil {
-		return nil, err
+	b := make([]byte, 0, 512)
+	b = append(b, '{')
+	var size int
+	if proj == nil && req.ReturnConsumedCapacity != "TOTAL" && req.ReturnConsumedCapacity != "INDEXES" {
+		// fast path: render the stored form directly
+		raw, err := h.svc.GetItemRaw(ctx, *req.TableName, req.Key)
+		if err != nil {
+			return nil, err
+		}
+		if raw != nil {
+			b = append(b, `"Item":`...)
+			if b, err = attr.AppendStoredJSON(b, raw); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		it, err := h.svc.GetItem(ctx, *req.TableName, req.Key)
+		if err != nil {
+			return nil, err
+		}
+		if it != nil {
+			b = append(b, `"Item":`...)
+			b = attr.AppendItemJSON(b, expr.Project(it, proj))
+		}
+		size = it.Size()
 	}
-	b := []byte{'{'}
-	if it != nil {
-		b = append(b, `"Item":`...)
-		b = attr.AppendItemJSON(b, expr.Project(it, proj))
-	}
-	b = appendCapacity(b, req.ReturnConsumedCapacity, *req.TableName, readUnits(it.Size(), req.ConsistentRead))
+	b = appendCapacity(b, req.ReturnConsumedCapacity, *req.TableName, readUnits(size, req.ConsistentRead))
 	return append(b, '}'), nil
 }
 

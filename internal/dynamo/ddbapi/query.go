@@ -125,9 +125,24 @@ func (r *readReq) prepare(legacyFilter map[string]condition, legacyName string, 
 }
 
 func (h *Handler) pageResponse(r *readReq, pg dynamo.Page, proj []expr.Path) []byte {
-	b := []byte(`{"Count":`)
-	b = strconv.AppendInt(b, int64(len(pg.Items)), 10)
-	if r.Select != "COUNT" {
+	b := make([]byte, 0, 1024)
+	b = append(b, `{"Count":`...)
+	if pg.Raw != nil {
+		b = strconv.AppendInt(b, int64(len(pg.Raw)), 10)
+		if r.Select != "COUNT" {
+			b = append(b, `,"Items":[`...)
+			for i, raw := range pg.Raw {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b, _ = attr.AppendStoredJSON(b, raw)
+			}
+			b = append(b, ']')
+		}
+	} else {
+		b = strconv.AppendInt(b, int64(len(pg.Items)), 10)
+	}
+	if pg.Raw == nil && r.Select != "COUNT" {
 		b = append(b, `,"Items":[`...)
 		for i, it := range pg.Items {
 			if i > 0 {
@@ -207,7 +222,8 @@ func (h *Handler) query(ctx context.Context, body []byte) (any, error) {
 	}
 	backward := req.ScanIndexForward != nil && !*req.ScanIndexForward
 	pg, err := h.svc.Query(ctx, dynamo.QueryInput{Table: *req.TableName, Index: req.IndexName, Hash: hash, Range: rc,
-		Backward: backward, Limit: limit, Start: req.ExclusiveStartKey, Filter: filter, Consistent: req.ConsistentRead})
+		Backward: backward, Limit: limit, Start: req.ExclusiveStartKey, Filter: filter, Consistent: req.ConsistentRead,
+		Raw: proj == nil})
 	if err != nil {
 		return nil, err
 	}
