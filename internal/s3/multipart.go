@@ -115,7 +115,8 @@ func (s *Service) storePart(ctx context.Context, bucket, key, id string, n int, 
 			old = append(old, sp.Blob)
 		}
 	}
-	if err := s.kv.Write(ctx, kv.Set(partKey(id, n), encode(storedPart{Part: p, Modified: s.now().UTC().Truncate(time.Millisecond)}))); err != nil {
+	ops := append(dataOps([]Part{p}), kv.Set(partKey(id, n), encode(storedPart{Part: p, Modified: s.now().UTC().Truncate(time.Millisecond)})))
+	if err := s.kv.Write(ctx, ops...); err != nil {
 		s.deleteBlobs([]string{p.Blob})
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"skyhub/internal/aws/awsproto"
+	"skyhub/internal/blob"
 	"skyhub/internal/errs"
 	"skyhub/internal/kv"
 )
@@ -82,26 +83,55 @@ func (s *Service) writeBlob(ctx context.Context, op string, in *PutInput) (Part,
 			d.cks[alg] = h
 		}
 	}
-	w, err := s.bl.Create(ctx)
-	if err != nil {
-		return Part{}, "", nil, err
-	}
-	writers := []io.Writer{w, d.md5}
-	for _, h := range d.cks {
-		writers = append(writers, h)
-	}
 	body := in.Body
 	if body == nil {
 		body = bytes.NewReader(nil)
 	}
-	buf := make([]byte, 256<<10)
-	n, err := io.CopyBuffer(io.MultiWriter(writers...), body, buf)
-	if err != nil {
-		w.Abort()
-		return Part{}, "", nil, err
+	hashers := []io.Writer{d.md5}
+	for _, h := range d.cks {
+		hashers = append(hashers, h)
+	}
+	var (
+		w      blob.Writer
+		inline []byte
+		n      int64
+	)
+	// Small bodies stay in memory and go into the kv store with the
+	// metadata; anything larger streams into a blob file.
+	if s.cfg.InlineMax > 0 && in.Size <= int64(s.cfg.InlineMax) {
+		buf, err := io.ReadAll(io.LimitReader(body, int64(s.cfg.InlineMax)+1))
+		if err != nil {
+			return Part{}, "", nil, err
+		}
+		if len(buf) <= s.cfg.InlineMax {
+			inline = buf
+			n = int64(len(buf))
+			for _, h := range hashers {
+				h.Write(buf)
+			}
+		} else {
+			body = io.MultiReader(bytes.NewReader(buf), body)
+		}
+	}
+	if inline == nil {
+		var err error
+		if w, err = s.bl.Create(ctx); err != nil {
+			return Part{}, "", nil, err
+		}
+		buf := make([]byte, 256<<10)
+		n, err = io.CopyBuffer(io.MultiWriter(append([]io.Writer{w}, hashers...)...), body, buf)
+		if err != nil {
+			w.Abort()
+			return Part{}, "", nil, err
+		}
+	}
+	abort := func() {
+		if w != nil {
+			w.Abort()
+		}
 	}
 	if in.Size >= 0 && n != in.Size {
-		w.Abort()
+		abort()
 		return Part{}, "", nil, invalid(op, ErrIncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
 	}
 	if in.Trailer != nil {
@@ -116,11 +146,11 @@ func (s *Service) writeBlob(ctx context.Context, op string, in *PutInput) (Part,
 	if in.ContentMD5 != "" {
 		exp, err := base64.StdEncoding.DecodeString(in.ContentMD5)
 		if err != nil || len(exp) != md5.Size {
-			w.Abort()
+			abort()
 			return Part{}, "", nil, invalid(op, ErrInvalidDigest, "The Content-MD5 you specified was invalid.")
 		}
 		if !bytes.Equal(exp, sum) {
-			w.Abort()
+			abort()
 			return Part{}, "", nil, invalid(op, ErrBadDigest, "The Content-MD5 you specified did not match what we received.")
 		}
 	}
@@ -128,16 +158,22 @@ func (s *Service) writeBlob(ctx context.Context, op string, in *PutInput) (Part,
 	for alg, h := range d.cks {
 		got := base64.StdEncoding.EncodeToString(h.Sum(nil))
 		if exp, ok := want[alg]; ok && exp != got {
-			w.Abort()
+			abort()
 			return Part{}, "", nil, invalid(op, ErrBadDigest, "The "+strings.ToUpper(alg)+" you specified did not match the calculated checksum.")
 		}
 		cks[alg] = got
+	}
+	etag := `"` + hex.EncodeToString(sum) + `"`
+	if w == nil {
+		if inline == nil {
+			inline = []byte{}
+		}
+		return Part{Blob: inlinePrefix + newBlobID(), Size: n, ETag: etag, Checksums: cks, data: inline}, etag, cks, nil
 	}
 	id, err := w.Commit(ctx)
 	if err != nil {
 		return Part{}, "", nil, err
 	}
-	etag := `"` + hex.EncodeToString(sum) + `"`
 	return Part{Blob: id, Size: n, ETag: etag, Checksums: cks}, etag, cks, nil
 }
 
@@ -155,7 +191,7 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, in *PutInpu
 		return nil, err
 	}
 	o := &Object{Key: key, Size: part.Size, ETag: etag, ContentType: in.ContentType, Headers: in.Headers,
-		Meta: in.Meta, Checksums: cks, Tags: in.Tags, Parts: []Part{{Blob: part.Blob, Size: part.Size}},
+		Meta: in.Meta, Checksums: cks, Tags: in.Tags, Parts: []Part{{Blob: part.Blob, Size: part.Size, data: part.data}},
 		StorageClass: in.StorageClass}
 	if len(cks) > 0 {
 		o.ChecksumType = "FULL_OBJECT"
@@ -233,7 +269,7 @@ func (s *Service) commitObject(ctx context.Context, op, bucket string, o *Object
 	if o.Modified.IsZero() {
 		o.Modified = s.now().UTC().Truncate(time.Millisecond)
 	}
-	var ops []kv.Op
+	ops := dataOps(o.Parts)
 	var garbage []string
 	if o.VersionID == "null" {
 		vs, err := s.versions(ctx, bucket, o.Key)
@@ -253,10 +289,14 @@ func (s *Service) commitObject(ctx context.Context, op, bucket string, o *Object
 	} else {
 		ops = append(ops, kv.Set(objectKey(bucket, o.Key), encode(o)))
 	}
-	if err := s.kv.Write(ctx, ops...); err != nil {
+	gops, files := garbageOps(garbage)
+	if err := s.kv.Write(ctx, append(ops, gops...)...); err != nil {
 		return err
 	}
-	s.deleteBlobs(garbage)
+	for i := range o.Parts {
+		o.Parts[i].data = nil
+	}
+	s.deleteFiles(files)
 	return nil
 }
 
@@ -367,15 +407,26 @@ func (r *partsReader) Read(p []byte) (int, error) {
 			if len(r.parts) == 0 {
 				return 0, io.ErrUnexpectedEOF
 			}
-			br, err := r.s.bl.Open(r.ctx, r.parts[0].Blob)
-			if err != nil {
-				return 0, err
-			}
 			n := r.parts[0].Size - r.off
-			r.cur = struct {
-				io.Reader
-				io.Closer
-			}{io.NewSectionReader(br, r.off, n), br}
+			if id := r.parts[0].Blob; isInline(id) {
+				data, err := r.s.kv.Get(r.ctx, inlineKey(id))
+				if err != nil {
+					return 0, err
+				}
+				if int64(len(data)) < r.parts[0].Size {
+					return 0, io.ErrUnexpectedEOF
+				}
+				r.cur = io.NopCloser(bytes.NewReader(data[r.off:r.parts[0].Size]))
+			} else {
+				br, err := r.s.bl.Open(r.ctx, id)
+				if err != nil {
+					return 0, err
+				}
+				r.cur = struct {
+					io.Reader
+					io.Closer
+				}{io.NewSectionReader(br, r.off, n), br}
+			}
 			r.parts = r.parts[1:]
 			r.off = 0
 		}
@@ -438,12 +489,13 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID, ifMa
 				}
 				return DeleteResult{}, err
 			}
-			err = s.kv.Write(ctx, kv.Del(objectKey(bucket, key)), kv.Del(versionKey(bucket, key, cur)))
+			gops, files := garbageOps(blobsOf(cur))
+			err = s.kv.Write(ctx, append(gops, kv.Del(objectKey(bucket, key)), kv.Del(versionKey(bucket, key, cur)))...)
 			mu.Unlock()
 			if err != nil {
 				return DeleteResult{}, err
 			}
-			s.deleteBlobs(blobsOf(cur))
+			s.deleteFiles(files)
 			s.notify(ctx, bucket, "ObjectRemoved:Delete", cur)
 			return DeleteResult{}, nil
 		}

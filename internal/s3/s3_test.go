@@ -1,0 +1,178 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"skyhub/internal/blob/fsblob"
+	"skyhub/internal/errs"
+	"skyhub/internal/kv"
+	"skyhub/internal/kv/pebblekv"
+)
+
+func newService(t *testing.T, now func() time.Time) (*Service, string) {
+	t.Helper()
+	store, err := pebblekv.Open(pebblekv.Config{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bl, err := fsblob.Open(fsblob.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{KV: store, Blobs: bl, InlineMax: 1024, MinPartSize: 10, LifecycleInterval: -1, Now: now})
+	t.Cleanup(func() { s.Close(); store.Close() })
+	return s, dir
+}
+
+func countFiles(t *testing.T, dir string) int {
+	n := 0
+	filepath.Walk(filepath.Join(dir, "data"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+func countKeys(t *testing.T, s *Service, prefix string) int {
+	n := 0
+	kv.Scan(context.Background(), s.kv, kv.Prefix([]byte(prefix)), func(k, v []byte) bool { n++; return true })
+	return n
+}
+
+func read(t *testing.T, s *Service, b, k string) string {
+	t.Helper()
+	o, err := s.Head(context.Background(), b, k, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := s.Open(context.Background(), o, 0, o.Size)
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestInlineAndFileObjectsAndGarbage(t *testing.T) {
+	s, dir := newService(t, nil)
+	ctx := context.Background()
+	if err := s.CreateBucket(ctx, "b1x", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	small := "small"
+	big := strings.Repeat("B", 5000)
+	s.PutObject(ctx, "b1x", "k", &PutInput{Body: strings.NewReader(small), Size: -1})
+	if countKeys(t, s, pInline) != 1 || countFiles(t, dir) != 0 || read(t, s, "b1x", "k") != small {
+		t.Fatal("small object not inline")
+	}
+	s.PutObject(ctx, "b1x", "k", &PutInput{Body: strings.NewReader(big), Size: int64(len(big))})
+	if countKeys(t, s, pInline) != 0 || countFiles(t, dir) != 1 || read(t, s, "b1x", "k") != big {
+		t.Fatal("overwrite did not replace the inline bytes with a file")
+	}
+	s.PutObject(ctx, "b1x", "k", &PutInput{Body: strings.NewReader(small), Size: 5})
+	if countKeys(t, s, pInline) != 1 || countFiles(t, dir) != 0 {
+		t.Fatal("file not removed on overwrite")
+	}
+	if _, err := s.PutObject(ctx, "b1x", "k2", &PutInput{Body: strings.NewReader("abc"), Size: 4}); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("short body accepted: %v", err)
+	}
+	s.DeleteObject(ctx, "b1x", "k", "", "")
+	if countKeys(t, s, pInline) != 0 || countKeys(t, s, pObject) != 0 || countKeys(t, s, pVersion) != 0 {
+		t.Fatal("delete left data behind")
+	}
+	if err := s.DeleteBucket(ctx, "b1x"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMultipartMixedPartsRange(t *testing.T) {
+	s, _ := newService(t, nil)
+	ctx := context.Background()
+	s.CreateBucket(ctx, "mpx", "", "")
+	u, _ := s.CreateUpload(ctx, "mpx", &Upload{Key: "obj"})
+	p1 := strings.Repeat("1", 2000) // file
+	p2 := strings.Repeat("2", 20)   // inline
+	e1, err := s.UploadPart(ctx, "mpx", "obj", u.ID, 1, &PutInput{Body: strings.NewReader(p1), Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, _ := s.UploadPart(ctx, "mpx", "obj", u.ID, 2, &PutInput{Body: strings.NewReader(p2), Size: -1})
+	if _, err := s.CompleteUpload(ctx, "mpx", "obj", u.ID, []CompletePart{{2, e2.ETag, nil}, {1, e1.ETag, nil}}, "", ""); !strings.Contains(errs.Message(err, ""), "ascending") {
+		t.Fatalf("unordered parts: %v", err)
+	}
+	o, err := s.CompleteUpload(ctx, "mpx", "obj", u.ID, []CompletePart{{1, e1.ETag, nil}, {2, e2.ETag, nil}}, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := s.Open(ctx, o, 1990, 20)
+	got, _ := io.ReadAll(rc)
+	if string(got) != strings.Repeat("1", 10)+strings.Repeat("2", 10) {
+		t.Fatalf("cross-part range: %q", got)
+	}
+	if _, err := s.GetUpload(ctx, "mpx", "obj", u.ID); !errs.Is(err, errs.NotFound) {
+		t.Fatal("upload still there")
+	}
+}
+
+func TestLifecycleExpiration(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s, _ := newService(t, func() time.Time { return now })
+	ctx := context.Background()
+	s.CreateBucket(ctx, "lcx", "", "")
+	s.PutObject(ctx, "lcx", "logs/old", &PutInput{Body: strings.NewReader("x"), Size: 1})
+	s.PutObject(ctx, "lcx", "keep/old", &PutInput{Body: strings.NewReader("x"), Size: 1})
+	s.UpdateBucket(ctx, "lcx", func(b *Bucket) error {
+		b.Lifecycle = []LifecycleRule{{Enabled: true, Prefix: "logs/", Days: 1}}
+		return nil
+	})
+	now = now.Add(12 * time.Hour)
+	if n, _ := s.RunLifecycle(ctx); n != 0 {
+		t.Fatal("expired too early")
+	}
+	now = now.Add(13 * time.Hour)
+	if n, err := s.RunLifecycle(ctx); n != 1 || err != nil {
+		t.Fatal(n, err)
+	}
+	if _, err := s.Head(ctx, "lcx", "logs/old", ""); !errs.Is(err, errs.NotFound) {
+		t.Fatal("not expired")
+	}
+	if _, err := s.Head(ctx, "lcx", "keep/old", ""); err != nil {
+		t.Fatal("wrong object expired")
+	}
+}
+
+type queue struct{ msgs []string }
+
+func (q *queue) SendToARN(ctx context.Context, arn, body string) (string, error) {
+	q.msgs = append(q.msgs, arn+" "+body)
+	return "id", nil
+}
+
+func TestNotificationsMatchRules(t *testing.T) {
+	s, _ := newService(t, nil)
+	q := &queue{}
+	s.SetNotifier(q)
+	ctx := context.Background()
+	s.CreateBucket(ctx, "nfx", "", "")
+	s.UpdateBucket(ctx, "nfx", func(b *Bucket) error {
+		b.Notifications = []NotificationRule{{QueueARN: "arn:aws:sqs:us-east-1:000000000000:q", Events: []string{"s3:ObjectCreated:*"}, Suffix: ".csv"}}
+		return nil
+	})
+	s.PutObject(ctx, "nfx", "a.csv", &PutInput{Body: bytes.NewReader([]byte("1")), Size: 1})
+	s.PutObject(ctx, "nfx", "a.txt", &PutInput{Body: bytes.NewReader([]byte("1")), Size: 1})
+	s.DeleteObject(ctx, "nfx", "a.csv", "", "")
+	if len(q.msgs) != 1 || !strings.Contains(q.msgs[0], `"eventName":"ObjectCreated:Put"`) || !strings.Contains(q.msgs[0], `"key":"a.csv"`) {
+		t.Fatal(q.msgs)
+	}
+}
