@@ -388,14 +388,14 @@ func TestSQSDurabilityKill9(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	inflight := map[string]bool{}
-	rr, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q, MaxNumberOfMessages: 10, VisibilityTimeout: 3})
+	receivedAt := time.Now() // the server's receive (and so the timeout) starts after this
+	rr, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q, MaxNumberOfMessages: 10, VisibilityTimeout: 6})
 	if err != nil || len(rr.Messages) == 0 {
 		t.Fatalf("receive before kill: %v %v", err, rr)
 	}
 	for _, m := range rr.Messages {
 		inflight[*m.MessageId] = true
 	}
-	killedAt := time.Now()
 	p.Kill()
 	close(stop)
 	wg.Wait()
@@ -411,7 +411,7 @@ func TestSQSDurabilityKill9(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range out.Messages {
-			if inflight[*m.MessageId] && time.Since(killedAt) < 3*time.Second {
+			if inflight[*m.MessageId] && time.Since(receivedAt) < 6*time.Second {
 				t.Fatalf("in-flight message %s visible before its timeout", *m.MessageId)
 			}
 			if body, ok := acked[*m.MessageId]; ok && body != *m.Body {
