@@ -34,6 +34,11 @@ func main() {
 	n := flag.Int("n", 20000, "pubsub: events published back to back")
 	size := flag.Int("size", 64, "payload bytes")
 	name := flag.String("name", "", "scenario name")
+	rate := flag.Float64("rate", 1000, "paced: publishes per second (token bucket)")
+	k := flag.Int("k", 3000, "idle: sessions to open; churn: connect/disconnect cycles")
+	hold := flag.Duration("hold", 5*time.Second, "idle: how long to hold the sessions open")
+	binary := flag.Bool("binary", false, "rpc: send the payload as binary ([]byte) instead of a string")
+	npat := flag.Int("patterns", 1000, "patterns: prefix and wildcard subscriptions/registrations")
 	flag.Parse()
 	s, ok := map[string]serialize.Serialization{"json": serialize.JSON, "msgpack": serialize.MSGPACK, "cbor": serialize.CBOR}[*ser]
 	if !ok {
@@ -47,11 +52,26 @@ func main() {
 	defer cancel()
 	var err error
 	payload := strings.Repeat("x", *size)
+	var arg any = payload
+	if *binary {
+		arg = []byte(payload)
+		if s == serialize.JSON {
+			arg = serialize.BinaryData(payload)
+		}
+	}
 	switch *mode {
 	case "rpc":
-		err = rpc(ctx, *url, *realm, s, *conc, *dur, payload, *name)
+		err = rpc(ctx, *url, *realm, s, *conc, *dur, arg, *size, *name)
 	case "pubsub":
-		err = pubsub(ctx, *url, *realm, s, *subs, *n, payload, *name)
+		err = pubsub(ctx, *url, *realm, s, *subs, *n, 0, payload, *name)
+	case "paced":
+		err = pubsub(ctx, *url, *realm, s, *subs, *n, *rate, payload, *name)
+	case "idle":
+		err = idle(ctx, *url, *realm, s, *k, *hold, *name)
+	case "churn":
+		err = churn(ctx, *url, *realm, s, *k, *name)
+	case "patterns":
+		err = patterns(ctx, *url, *realm, s, *npat, *dur, *name)
 	default:
 		err = errors.New("unknown mode " + *mode)
 	}
@@ -75,7 +95,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 	return d[min(len(d)-1, int(float64(len(d))*p))]
 }
 
-func rpc(ctx context.Context, url, realm string, s serialize.Serialization, conc int, dur time.Duration, payload, name string) error {
+func rpc(ctx context.Context, url, realm string, s serialize.Serialization, conc int, dur time.Duration, payload any, size int, name string) error {
 	callee, err := dial(ctx, url, realm, s)
 	if err != nil {
 		return err
@@ -129,8 +149,10 @@ func rpc(ctx context.Context, url, realm string, s serialize.Serialization, conc
 		return firstErr
 	}
 	all := slices.Concat(lats...)
-	fmt.Printf("%s %.0f calls/s p50=%v p99=%v\n", name, float64(total.Load())/dur.Seconds(),
-		percentile(all, 0.5).Round(time.Microsecond), percentile(all, 0.99).Round(time.Microsecond))
+	rate := float64(total.Load()) / dur.Seconds()
+	fmt.Printf("%s %.0f calls/s p50=%v p99=%v MB/s=%.1f\n", name, rate,
+		percentile(all, 0.5).Round(time.Microsecond), percentile(all, 0.99).Round(time.Microsecond),
+		rate*float64(2*size)/1e6)
 	return nil
 }
 
@@ -141,7 +163,7 @@ func cmpErr(a, b error) error {
 	return b
 }
 
-func pubsub(ctx context.Context, url, realm string, s serialize.Serialization, nsubs, n int, payload, name string) error {
+func pubsub(ctx context.Context, url, realm string, s serialize.Serialization, nsubs, n int, rate float64, payload, name string) error {
 	topic := "bench.topic"
 	var got atomic.Int64
 	lats := make([][]time.Duration, nsubs)
@@ -171,7 +193,9 @@ func pubsub(ctx context.Context, url, realm string, s serialize.Serialization, n
 	}
 	defer pub.Close()
 	t0 := time.Now()
+	tb := newBucket(rate)
 	for range n {
+		tb.wait()
 		if err := pub.Publish(topic, nil, wamp.List{payload, time.Now().UnixNano()}, nil); err != nil {
 			return err
 		}
@@ -192,5 +216,184 @@ func pubsub(ctx context.Context, url, realm string, s serialize.Serialization, n
 	all := slices.Concat(lats...)
 	fmt.Printf("%s %.0f deliveries/s p50=%v p99=%v lost=%d\n", name, float64(got.Load())/elapsed.Seconds(),
 		percentile(all, 0.5).Round(time.Microsecond), percentile(all, 0.99).Round(time.Microsecond), want-got.Load())
+	return nil
+}
+
+// bucket paces publishes with a token bucket (rate 0: unpaced), so a late
+// wake-up is caught up instead of lost as with a plain ticker.
+type bucket struct {
+	rate  float64
+	start time.Time
+	sent  float64
+}
+
+func newBucket(rate float64) *bucket { return &bucket{rate: rate, start: time.Now()} }
+
+func (b *bucket) wait() {
+	if b.rate <= 0 {
+		return
+	}
+	b.sent++
+	due := b.start.Add(time.Duration(b.sent / b.rate * float64(time.Second)))
+	if d := time.Until(due); d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// idle opens k sessions, reports the setup rate, and holds them for hold
+// (the bench script reads the router's RSS and threads meanwhile; it
+// waits for the line "idle-ready").
+func idle(ctx context.Context, url, realm string, s serialize.Serialization, k int, hold time.Duration, name string) error {
+	t0 := time.Now()
+	clients := make([]*client.Client, 0, k)
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	sem := make(chan struct{}, 32)
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for range k {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, err := dial(ctx, url, realm, s)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				firstErr = cmpErr(firstErr, err)
+				return
+			}
+			clients = append(clients, c)
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	setup := time.Since(t0)
+	fmt.Fprintf(os.Stderr, "idle-ready %d\n", len(clients))
+	fmt.Printf("%s %.0f sessions/s opened=%d\n", name, float64(len(clients))/setup.Seconds(), len(clients))
+	os.Stdout.Sync()
+	time.Sleep(hold)
+	return nil
+}
+
+// churn connects, subscribes and registers, then disconnects, k times
+// (8 at a time).
+func churn(ctx context.Context, url, realm string, s serialize.Serialization, k int, name string) error {
+	t0 := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(k) {
+					return
+				}
+				err := func() error {
+					c, err := dial(ctx, url, realm, s)
+					if err != nil {
+						return err
+					}
+					defer c.Close()
+					if err := c.Subscribe(fmt.Sprintf("bench.churn.t%d", w), func(*wamp.Event) {}, nil); err != nil {
+						return err
+					}
+					return c.Register(fmt.Sprintf("bench.churn.p%d.%d", w, i), func(context.Context, *wamp.Invocation) client.InvokeResult {
+						return client.InvokeResult{}
+					}, nil)
+				}()
+				if err != nil {
+					mu.Lock()
+					firstErr = cmpErr(firstErr, err)
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	fmt.Printf("%s %.0f cycles/s cycles=%d\n", name, float64(k)/time.Since(t0).Seconds(), k)
+	return nil
+}
+
+// patterns registers npat prefix and npat wildcard subscriptions and
+// registrations that do not match, plus one of each that does, then
+// measures publish->event and call rates through those tables.
+func patterns(ctx context.Context, url, realm string, s serialize.Serialization, npat int, dur time.Duration, name string) error {
+	owner, err := dial(ctx, url, realm, s)
+	if err != nil {
+		return err
+	}
+	defer owner.Close()
+	for i := range npat {
+		if err := owner.Subscribe(fmt.Sprintf("bench.pat.p%d", i), func(*wamp.Event) {}, wamp.Dict{"match": "prefix"}); err != nil {
+			return err
+		}
+		if err := owner.Subscribe(fmt.Sprintf("bench.pat..w%d", i), func(*wamp.Event) {}, wamp.Dict{"match": "wildcard"}); err != nil {
+			return err
+		}
+		h := func(context.Context, *wamp.Invocation) client.InvokeResult { return client.InvokeResult{} }
+		if err := owner.Register(fmt.Sprintf("bench.patp.p%d", i), h, wamp.Dict{"match": "prefix"}); err != nil {
+			return err
+		}
+		if err := owner.Register(fmt.Sprintf("bench.patw..w%d", i), h, wamp.Dict{"match": "wildcard"}); err != nil {
+			return err
+		}
+	}
+	var got atomic.Int64
+	if err := owner.Subscribe("bench.pat", func(*wamp.Event) { got.Add(1) }, wamp.Dict{"match": "prefix"}); err != nil {
+		return err
+	}
+	if err := owner.Register("bench.patp.hit", func(_ context.Context, inv *wamp.Invocation) client.InvokeResult {
+		return client.InvokeResult{Args: inv.Arguments}
+	}, wamp.Dict{"match": "prefix"}); err != nil {
+		return err
+	}
+	pc, err := dial(ctx, url, realm, s)
+	if err != nil {
+		return err
+	}
+	defer pc.Close()
+	// Calls through the registration table, sequential.
+	end := time.Now().Add(dur / 2)
+	calls := 0
+	var lats []time.Duration
+	for time.Now().Before(end) {
+		t0 := time.Now()
+		if _, err := pc.Call(ctx, "bench.patp.hit.x", nil, wamp.List{1}, nil, nil); err != nil {
+			return err
+		}
+		lats = append(lats, time.Since(t0))
+		calls++
+	}
+	// Publishes through the subscription table.
+	t0 := time.Now()
+	sent := 0
+	for time.Since(t0) < dur/2 {
+		if err := pc.Publish("bench.pat.x.y", nil, wamp.List{1}, nil); err != nil {
+			return err
+		}
+		sent++
+	}
+	for got.Load() < int64(sent) && time.Since(t0) < dur/2+5*time.Second {
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Printf("%s %.0f calls/s p50=%v p99=%v events/s=%.0f lost=%d\n", name, float64(calls)/(dur/2).Seconds(),
+		percentile(lats, 0.5).Round(time.Microsecond), percentile(lats, 0.99).Round(time.Microsecond),
+		float64(got.Load())/time.Since(t0).Seconds(), int64(sent)-got.Load())
 	return nil
 }

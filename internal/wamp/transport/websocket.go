@@ -111,10 +111,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		conn.Close()
 		return
 	}
-	s.wg.Add(1) // this goroutine (net/http does not wait for hijacked ones)
+	s.wg.Add(1) // net/http does not wait for hijacked connections
 	s.mu.Unlock()
-	defer s.wg.Done()
-	p.run()
+	// A fresh goroutine, so net/http's request, buffers and grown stack are
+	// released when this handler returns: that is most of an idle
+	// session's memory otherwise.
+	go func() {
+		defer s.wg.Done()
+		p.run()
+	}()
 }
 
 // headerTokens returns the comma-separated tokens of every header line.
