@@ -215,7 +215,7 @@ func (r *NotificationRule) matchesEvent(event, key string) bool {
 
 // EventRecord builds the S3 event notification message (version 2.1).
 func EventRecord(region, bucket, event string, o *Object, now time.Time) string {
-	obj := map[string]any{"key": url.QueryEscape(o.Key), "sequencer": o.Seq}
+	obj := map[string]any{"key": strings.ReplaceAll(url.QueryEscape(o.Key), "%2F", "/"), "sequencer": o.Seq}
 	if !o.DeleteMarker && !strings.HasPrefix(event, "ObjectRemoved") {
 		obj["size"] = o.Size
 		obj["eTag"] = strings.Trim(o.ETag, `"`)
