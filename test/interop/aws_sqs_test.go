@@ -59,6 +59,7 @@ func TestSQSBoto3(t *testing.T) {
 	a := apptest.New(t, nil)
 	for _, c := range []struct{ python, proto string }{{"/usr/bin/python3", "query"}, {"python3", "json"}} {
 		t.Run(c.proto, func(t *testing.T) {
+			t.Parallel()
 			need(t, c.python, lookPath(c.python))
 			out := runCmd(t, 90*time.Second, nil, c.python, "aws_sqs/boto3_sqs.py", apptest.URL(a, "aws"), c.proto)
 			if !strings.Contains(out, "protocol "+c.proto) || !strings.HasSuffix(strings.TrimSpace(out), "OK "+c.proto) {
@@ -74,6 +75,7 @@ func TestSQSAWSCLI(t *testing.T) {
 	a := apptest.New(t, nil)
 	for i, cli := range []string{"/usr/bin/aws", "aws"} {
 		t.Run(cli, func(t *testing.T) {
+			t.Parallel()
 			need(t, cli, lookPath(cli))
 			out := runCmd(t, 90*time.Second, []string{"SKYHUB_AWS=" + apptest.URL(a, "aws"), "AWS_CLI=" + cli, fmt.Sprintf("SUFFIX=c%d", i)}, "sh", "aws_sqs/awscli.sh")
 			if strings.TrimSpace(out) != "OK" {
