@@ -252,8 +252,8 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sessions[ss.sid] = ss
 	s.mu.Unlock()
-	body := ss.sid + ":" + strconv.Itoa(int(s.cfg.HeartbeatTimeout/time.Second)) + ":" +
-		strconv.Itoa(int(s.cfg.CloseTimeout/time.Second)) + ":websocket,xhr-polling"
+	secs := func(d time.Duration) string { return strconv.Itoa(max(1, int(d/time.Second))) }
+	body := ss.sid + ":" + secs(s.cfg.HeartbeatTimeout) + ":" + secs(s.cfg.CloseTimeout) + ":websocket,xhr-polling"
 	plain(w, r, http.StatusOK, body)
 }
 
