@@ -1,10 +1,15 @@
 package interop
 
 import (
+	"context"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"skyhub/internal/apptest"
 	"skyhub/internal/config"
@@ -90,4 +95,88 @@ func TestSkyNetRTRateLimit(t *testing.T) {
 			wantSteps(t, out, "rate-limit")
 		})
 	}
+}
+
+// Garbage on every real-time endpoint of the whole app gets the protocol's
+// error, and the same server then serves a real client.
+func TestSkyNetRTGarbage(t *testing.T) {
+	need(t, "node", lookPath("node"))
+	needNodeModule(t, "meshblu")
+	a := apptest.New(t, nil)
+	base := "http://" + a.Addr("http")
+	ws := "ws://" + a.Addr("http")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	httpDo := func(method, url, body string) (int, string) {
+		req, _ := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	read := func(c *websocket.Conn) string {
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		return string(b)
+	}
+	// Engine.IO: a bad payload is 400 {"code":3}; a bad protocol version {"code":5}
+	if code, body := httpDo("GET", base+"/socket.io/?EIO=9&transport=polling", ""); code != 400 || !strings.Contains(body, `"code":5`) {
+		t.Errorf("EIO=9: %d %s", code, body)
+	}
+	_, hs := httpDo("GET", base+"/socket.io/?EIO=3&transport=polling", "")
+	sid := hs[strings.Index(hs, `"sid":"`)+7:]
+	sid = sid[:strings.IndexByte(sid, '"')]
+	if code, body := httpDo("POST", base+"/socket.io/?EIO=3&transport=polling&sid="+sid, "\x00garbage"); code != 400 || !strings.Contains(body, `"code":3`) {
+		t.Errorf("garbage payload: %d %s", code, body)
+	}
+	// Socket.IO over WebSocket: an ERROR packet, the connection stays
+	c, _, err := websocket.Dial(ctx, ws+"/socket.io/?EIO=3&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	read(c) // open
+	read(c) // 40
+	read(c) // identify
+	c.Write(ctx, websocket.MessageText, []byte(`42{"not":"an array"}`))
+	if p := read(c); p != `44"parser error"` {
+		t.Errorf("socket.io garbage: %q", p)
+	}
+	c.Write(ctx, websocket.MessageText, []byte(`2`))
+	if p := read(c); p != `3` {
+		t.Errorf("ping after garbage: %q", p)
+	}
+	// Socket.IO 0.9: an error frame
+	_, h09 := httpDo("GET", base+"/socket.io/1/", "")
+	c09, _, err := websocket.Dial(ctx, ws+"/socket.io/1/websocket/"+strings.Split(h09, ":")[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c09.CloseNow()
+	read(c09) // 1::
+	read(c09) // identify
+	c09.Write(ctx, websocket.MessageText, []byte(`5:::{"args":"no name"}`))
+	if p := read(c09); p != "7:::" {
+		t.Errorf("0.9 garbage: %q", p)
+	}
+	// /ws/v2: ["error", {...}]
+	cv2, _, err := websocket.Dial(ctx, ws+"/ws/v2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cv2.CloseNow()
+	read(cv2) // identify
+	cv2.Write(ctx, websocket.MessageText, []byte(`{"identity":1}`))
+	if p := read(cv2); !strings.HasPrefix(p, `["error",{`) || !strings.Contains(p, `"status":400`) {
+		t.Errorf("ws/v2 garbage: %q", p)
+	}
+	// and the server still serves a real client
+	host, port, _ := net.SplitHostPort(a.Addr("http"))
+	out := runCmd(t, 60*time.Second, []string{"SKYHUB_HOST=" + host, "SKYHUB_PORT=" + port}, "node", "skynet_rt/meshblu.js")
+	wantSteps(t, out, allSteps...)
 }
