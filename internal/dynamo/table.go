@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -754,4 +753,3 @@ func (s *Service) ListTags(arn string) (map[string]string, error) {
 	return t.def.Load().Tags, nil
 }
 
-var errStopped = errors.New("dynamo: stopped")

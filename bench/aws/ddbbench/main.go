@@ -9,7 +9,9 @@
 // Raw scenarios post prebuilt JSON with a plain keep-alive HTTP client (no
 // SDK cost), so that Skyhub can be set beside the machine's reference
 // servers (/work/shared/limits httpbare, which needs a "StreamName" member
-// that DynamoDB ignores): rawput (a distinct key per request) and rawget.
+// that DynamoDB ignores): rawput (a distinct key per request), rawget and
+// rawquery; the raw scenarios also measure the peers' server capacity
+// without the SDK's client cost.
 // Every run is bounded by -d plus a capped prefill; loopback only.
 package main
 
@@ -47,7 +49,7 @@ func main() {
 	var o opts
 	flag.StringVar(&o.endpoint, "endpoint", "http://127.0.0.1:4566", "DynamoDB endpoint (loopback only)")
 	flag.StringVar(&o.target, "target", "skyhub", "target label for the result line")
-	flag.StringVar(&o.scenario, "scenario", "put", "put | get | query | rawput | rawget")
+	flag.StringVar(&o.scenario, "scenario", "put", "put | get | query | rawput | rawget | rawquery")
 	flag.StringVar(&o.table, "table", "", "table name (default bench-<scenario>-<time>)")
 	flag.IntVar(&o.conc, "c", 16, "concurrent clients")
 	flag.DurationVar(&o.dur, "d", 10*time.Second, "measured duration")
@@ -118,7 +120,7 @@ func run(o opts) error {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	if (o.scenario == "get" || o.scenario == "query" || o.scenario == "rawget") && !o.noTable {
+	if (o.scenario == "get" || o.scenario == "query" || o.scenario == "rawget" || o.scenario == "rawquery") && !o.noTable {
 		if err := prefill(ctx, c, o, payload); err != nil {
 			return err
 		}
@@ -129,15 +131,16 @@ func run(o opts) error {
 		req, _ := http.NewRequest("POST", o.endpoint+"/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		req.Header.Set("X-Amz-Target", target)
+		req.Header.Set("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
 		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0")
 		resp, err := hc.Do(req)
 		if err != nil {
 			return err
 		}
-		io.Copy(io.Discard, resp.Body)
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
-			return fmt.Errorf("status %d", resp.StatusCode)
+			return fmt.Errorf("status %d: %.300s", resp.StatusCode, msg)
 		}
 		return nil
 	}
@@ -182,6 +185,12 @@ func run(o opts) error {
 			body := `{"TableName":"` + o.table + `","StreamName":"ref","PartitionKey":"w","Data":"eA==","Key":{"pk":{"S":"` + pk(k) +
 				`"},"sk":{"N":"` + strconv.Itoa(k) + `"}}}`
 			return raw("DynamoDB_20120810.GetItem", []byte(body))
+		}
+	case "rawquery":
+		op = func(ctx context.Context, w, i int, rng *rand.Rand) error {
+			body := `{"TableName":"` + o.table + `","StreamName":"ref","PartitionKey":"w","Data":"eA==","Limit":10,` +
+				`"KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":"` + pk(rng.Intn(100)) + `"}}}`
+			return raw("DynamoDB_20120810.Query", []byte(body))
 		}
 	default:
 		return fmt.Errorf("unknown scenario %q", o.scenario)
