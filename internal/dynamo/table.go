@@ -752,4 +752,3 @@ func (s *Service) ListTags(arn string) (map[string]string, error) {
 	}
 	return t.def.Load().Tags, nil
 }
-
