@@ -21,6 +21,7 @@ func (a *App) mountSkyNet(ctx context.Context) error {
 		AuthCacheSize:      c.AuthCacheSize,
 		OfflineMaxMessages: c.OfflineMaxMessages,
 		OfflineMaxAge:      c.OfflineMaxAge.D(),
+		EventLogMax:        c.EventLogMax,
 	})
 	if err != nil {
 		return err

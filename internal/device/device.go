@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"sync"
 	"time"
 
@@ -80,9 +81,16 @@ type Config struct {
 	OfflineMaxMessages int
 	// OfflineMaxAge expires queued messages; 0 keeps them forever.
 	OfflineMaxAge time.Duration
+	// EventLogMax bounds the event log: every trimEvery events, events more
+	// than EventLogMax sequence numbers old are deleted (the sequence is
+	// shared with data points and queued messages, so at most EventLogMax
+	// events are kept). 0 keeps every event.
+	EventLogMax int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
+
+const trimEvery = 1024
 
 // Registry is the device registry. It is safe for concurrent use.
 type Registry struct {
@@ -455,7 +463,10 @@ func (r *Registry) Unregister(ctx context.Context, uuid string) error {
 	}
 	q := kv.Prefix([]byte(pQueue + uuid + "/"))
 	dp := kv.Prefix([]byte(pData + uuid + "/"))
-	if err := r.st.Write(ctx, kv.Del([]byte(pDev+uuid)), kv.DelRange(q.Lower, q.Upper), kv.DelRange(dp.Lower, dp.Upper)); err != nil {
+	// the device's event index goes too; events themselves stay in the
+	// log (other devices' views of them) until trimmed
+	ex := kv.Prefix([]byte(pEvx + uuid + "/"))
+	if err := r.st.Write(ctx, kv.Del([]byte(pDev+uuid)), kv.DelRange(q.Lower, q.Upper), kv.DelRange(dp.Lower, dp.Upper), kv.DelRange(ex.Lower, ex.Upper)); err != nil {
 		return errs.E(op, errs.Internal, err)
 	}
 	r.cache.forget(uuid)
@@ -634,6 +645,13 @@ func (r *Registry) EventOps(code int, ev Device) ([]kv.Op, string, error) {
 		return nil, "", errs.E("device.LogEvent", errs.Invalid, "event is not JSON-encodable", err)
 	}
 	ops := []kv.Op{kv.Set([]byte(pEv+seq), b)}
+	if max := uint64(r.cfg.EventLogMax); max > 0 {
+		if n, _ := strconv.ParseUint(seq, 16, 64); n%trimEvery == 0 && n > max {
+			// a range tombstone: cheap however many events it covers;
+			// index entries left behind are dropped when Events meets them
+			ops = append(ops, kv.DelRange([]byte(pEv), []byte(fmt.Sprintf("%s%016x", pEv, n-max))))
+		}
+	}
 	for _, u := range eventUUIDs(e) {
 		ops = append(ops, kv.Set([]byte(pEvx+u+"/"+seq), nil))
 	}
@@ -656,14 +674,25 @@ func (r *Registry) Events(ctx context.Context, uuid string, n int) ([]Device, er
 		return nil, errs.E("device.Events", errs.Internal, err)
 	}
 	out := make([]Device, 0, len(seqs))
+	var stale []kv.Op
 	for _, s := range seqs {
 		b, err := r.st.Get(ctx, []byte(pEv+s))
 		if err != nil {
+			if errs.Is(err, errs.NotFound) {
+				// trimmed: this and every older index entry are stale
+				stale = append(stale, kv.DelRange(o.Lower, []byte(pEvx+uuid+"/"+s+"\x00")))
+				break
+			}
 			continue
 		}
 		var e Device
 		if decodeJSON(b, &e) == nil {
 			out = append(out, e)
+		}
+	}
+	if len(stale) > 0 {
+		if err := r.st.Write(ctx, stale...); err != nil {
+			return nil, errs.E("device.Events", errs.Internal, err)
 		}
 	}
 	return out, nil

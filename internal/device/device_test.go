@@ -273,3 +273,29 @@ func TestConcurrentAuthSharesOneBcrypt(t *testing.T) {
 		t.Fatalf("%d bcrypt comparisons for one credential burst", n)
 	}
 }
+
+func TestEventLogTrimmed(t *testing.T) {
+	r, st, _ := newReg(t, func(c *Config) { c.EventLogMax = 100 })
+	ctx := context.Background()
+	for i := 0; i < 3*trimEvery; i++ {
+		if _, err := r.LogEvent(ctx, EvMessage, Device{"uuid": "a", "n": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	kv.Scan(ctx, st, kv.Prefix([]byte(pEv)), func(_, _ []byte) bool { n++; return true })
+	if n > trimEvery+100 {
+		t.Fatalf("%d events kept with EventLogMax 100", n)
+	}
+	evs, err := r.Events(ctx, "a", 10)
+	if err != nil || len(evs) != 10 || evs[0]["n"].(interface{ String() string }).String() != "3071" {
+		t.Fatalf("newest after trim: %v %v", err, evs)
+	}
+	// reading past the trimmed part drops the stale index entries
+	all, _ := r.Events(ctx, "a", 5000)
+	idx := 0
+	kv.Scan(ctx, st, kv.Prefix([]byte(pEvx+"a/")), func(_, _ []byte) bool { idx++; return true })
+	if idx != len(all) {
+		t.Fatalf("index %d entries for %d live events", idx, len(all))
+	}
+}
