@@ -1,0 +1,5 @@
+package s3api
+
+import "context"
+
+func t0ctx() context.Context { return context.Background() }
