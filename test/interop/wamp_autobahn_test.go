@@ -101,6 +101,9 @@ func TestWAMPAutobahnPython(t *testing.T) {
 			out := runCmd(t, 60*time.Second, nil, debianPython, append([]string{"wamp/autobahn_py.py"}, args...)...)
 			t.Log(out)
 			checkWAMPOut(t, out, "session alive after cancel")
+			if args[0] != "websocket" || args[2] != "json" {
+				return // the refusal is checked once
+			}
 			out = runCmd(t, 60*time.Second, nil, debianPython, append([]string{"wamp/autobahn_py.py"}, append(args, "wrong-ticket")...)...)
 			if !strings.Contains(out, "ok wrong ticket refused") || !strings.Contains(out, "ALL OK") {
 				t.Errorf("wrong ticket not refused:\n%s", out)
