@@ -24,6 +24,7 @@ import (
 
 	"skyhub/internal/config"
 	"skyhub/internal/httpx"
+	"skyhub/internal/hub"
 	"skyhub/internal/kv"
 	"skyhub/internal/kv/pebblekv"
 	"skyhub/internal/obs"
@@ -44,6 +45,9 @@ type App struct {
 	Mux *http.ServeMux
 	// AWS is the AWS edge's handler, set by mountAWS; nil disables the edge.
 	AWS http.Handler
+	// SkyNetHub is the SkyNet message hub, set by mountSkyNet (which runs
+	// before mountWAMP): the WAMP bridge and other services join it.
+	SkyNetHub *hub.Hub
 	// SQS is set by mountSQS: S3 bucket notifications (and other services)
 	// enqueue through it, looking it up when they send (nil: SQS not mounted).
 	SQS sqs.Sender

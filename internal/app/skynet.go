@@ -32,6 +32,7 @@ func (a *App) mountSkyNet(ctx context.Context) error {
 		BroadcastToAll: c.BroadcastToAll,
 		Log:            a.Log.With("component", "skynet-hub"),
 	})
+	a.SkyNetHub = h
 	api := skynet.New(skynet.Config{
 		Hub:          h,
 		MaxBodyBytes: a.Cfg.MaxBodyBytes,
