@@ -2,8 +2,9 @@
 # SQS benchmarks, Skyhub and moto_server in the same run, plus the
 # machine's durable-write reference (/work/shared/limits httpbare -fsync):
 #
-#   sqs-send-cN      SendMessage, 200-byte bodies (aws-sdk-go-v2, JSON 1.0)
-#   sqs-recvdel-cN   ReceiveMessage (1 message) + DeleteMessage of it
+#   sqs-send-<client>-cN     SendMessage, 200-byte bodies, JSON 1.0
+#   sqs-recvdel-<client>-cN  ReceiveMessage (1 message) + DeleteMessage of it
+#   (client raw: plain net/http requests; client sdk: aws-sdk-go-v2)
 #   raw-send-c64     the limits load generator (raw keep-alive HTTP, no SDK
 #                    cost) posting an SQS JSON SendMessage to Skyhub, next to
 #                    the same generator posting to httpbare -fsync: the
@@ -78,11 +79,13 @@ timeout 120 "${LPIN[@]}" "$WORK/loadgen" http -addr "127.0.0.1:$BARE" -c 64 -d "
 timeout 120 "${LPIN[@]}" "$WORK/loadgen" http -addr "127.0.0.1:$SKY_AWS" -c 64 -d "$DUR" -stats "" -name raw-send-c64 -serverpid "$SKY_PID" \
 	-H "Content-Type: application/x-amz-json-1.0" -H "X-Amz-Target: AmazonSQS.SendMessage" -body "$BODY" | tee -a "$RES.raw"
 
-lg() { timeout 300 "${LPIN[@]}" "$WORK/sqsbench" "$@" | tee -a "$RES"; }
-lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario send -c "$CONC" -d "$DUR"
-lg -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario send -c "$CONC" -d "$MOTO_DUR"
-lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario recvdel -c "$CONC" -d "$DUR" -prefill 40000
-lg -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario recvdel -c "$CONC" -d "$MOTO_DUR" -prefill 1000
+lg() { timeout 300 "${LPIN[@]}" "$WORK/sqsbench" "$@" | tee -a "$RES" || echo "# failed: $*"; }
+for client in raw sdk; do
+	lg -client $client -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario send -c "$CONC" -d "$DUR"
+	lg -client $client -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario send -c "$CONC" -d "$MOTO_DUR"
+	lg -client $client -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario recvdel -c "$CONC" -d "$DUR" -prefill 60000
+	lg -client $client -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario recvdel -c "$CONC" -d "$MOTO_DUR" -prefill 1000
+done
 
 echo "# summary"
 awk '

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"time"
 
 	"skyhub/internal/errs"
 	"skyhub/internal/kv"
@@ -124,5 +123,3 @@ type Sender interface {
 }
 
 var _ Sender = (*Service)(nil)
-
-func unixMillis(ns int64) int64 { return ns / int64(time.Millisecond) }
