@@ -17,9 +17,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -146,7 +146,9 @@ func run(endpoint, target, scenario string, conc int, dur, warm time.Duration, s
 		}
 		in := map[string]any{"QueueUrl": *q, "MaxNumberOfMessages": 1, "VisibilityTimeout": 300}
 		op = func(ctx context.Context) (bool, error) {
-			var out struct{ Messages []struct{ ReceiptHandle string } }
+			var out struct {
+				Messages []struct{ ReceiptHandle string }
+			}
 			if err := rawCall(ctx, hc, endpoint, "ReceiveMessage", in, &out); err != nil {
 				return false, err
 			}
