@@ -250,8 +250,12 @@ func TestRetentionTrim(t *testing.T) {
 }
 
 func TestSeqRoundTrip(t *testing.T) {
-	for _, sq := range []seqNum{{1700000000, 1, 1700000001, 0}, {1700000000, 1 << 40, 1700000001, 17}} {
+	for _, sq := range []seqNum{{1700000000, 1, 1700000001, 0}, {1700000000, 1 << 40, 1700000001, 17},
+		{0xfffffffff, ^uint64(0), 0xfffffffff, ^uint32(0)}, {1, 0, 1, 1}} {
 		s := sq.String()
+		if s != sq.slowString() {
+			t.Fatalf("fast %s != reference %s", s, sq.slowString())
+		}
 		got, ok := parseSeq(s)
 		if !ok || got != sq {
 			t.Fatalf("%v -> %s -> %v", sq, s, got)
