@@ -2,8 +2,8 @@ package kinesis
 
 import (
 	"fmt"
-	"math/bits"
 	"math/big"
+	"math/bits"
 	"strconv"
 )
 
