@@ -540,6 +540,26 @@ func (s *Service) ReceiveMessage(ctx context.Context, name string, in ReceiveInp
 	}
 }
 
+// replayLocked answers a retried FIFO receive (same ReceiveRequestAttemptId
+// within 5 minutes) with the same messages and receipt handles, if they are
+// all still in flight from that receive.
+func (s *Service) replayLocked(q *queue, in *ReceiveInput, nowNs int64) ([]Message, bool) {
+	a, ok := q.attempts[in.ReceiveRequestAttemptID]
+	if !ok || a.expires <= nowNs {
+		return nil, false
+	}
+	out := make([]Message, 0, len(a.seqs))
+	for i, seq := range a.seqs {
+		m := q.msgs[seq]
+		if m == nil || m.Nonce != a.nonces[i] || m.Visible <= nowNs {
+			delete(q.attempts, in.ReceiveRequestAttemptID)
+			return nil, false
+		}
+		out = append(out, s.snapshot(q, m, in))
+	}
+	return out, true
+}
+
 type dlqMove struct {
 	m      *message
 	target string
@@ -563,6 +583,12 @@ func (s *Service) receiveOnce(ctx context.Context, q *queue, in *ReceiveInput) (
 	}
 	ret := int64(q.attrs.MessageRetentionPeriod) * int64(time.Second)
 	rd := q.redrive
+	if q.fifo && in.ReceiveRequestAttemptID != "" {
+		if out, ok := s.replayLocked(q, in, nowNs); ok {
+			q.mu.Unlock()
+			return out, 0, nil, nil
+		}
+	}
 	take := func(m *message) bool {
 		if nowNs-m.Sent >= ret {
 			q.removeLocked(m)
@@ -619,6 +645,19 @@ func (s *Service) receiveOnce(ctx context.Context, q *queue, in *ReceiveInput) (
 		for _, p := range picked {
 			heap.Push(&q.vis, visEntry{at: p.m.Visible, m: p.m})
 		}
+	}
+	if q.fifo && in.ReceiveRequestAttemptID != "" && len(picked) > 0 {
+		a := attempt{expires: nowNs + int64(5*time.Minute)}
+		for _, p := range picked {
+			a.seqs = append(a.seqs, p.m.Seq)
+			a.nonces = append(a.nonces, p.m.Nonce)
+		}
+		for id, old := range q.attempts {
+			if old.expires <= nowNs {
+				delete(q.attempts, id)
+			}
+		}
+		q.attempts[in.ReceiveRequestAttemptID] = a
 	}
 	wake := q.wake
 	q.mu.Unlock()

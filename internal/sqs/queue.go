@@ -87,11 +87,22 @@ type queue struct {
 	purged  time.Time
 	wake    chan struct{}
 	gone    bool // deleted
+	// attempts remembers FIFO receives by ReceiveRequestAttemptId for 5
+	// minutes (memory only), so a retried receive gets the same messages
+	// and receipt handles while they are still in flight.
+	attempts map[string]attempt
+}
+
+type attempt struct {
+	seqs    []uint64
+	nonces  []uint64
+	expires int64
 }
 
 func newQueue(rec queueRec) *queue {
 	q := &queue{name: rec.Name, id: rec.ID, fifo: rec.Attrs.FifoQueue, rec: rec, attrs: rec.Attrs,
-		msgs: map[uint64]*message{}, dedup: map[string]dedupEntry{}, wake: make(chan struct{})}
+		msgs: map[uint64]*message{}, dedup: map[string]dedupEntry{}, wake: make(chan struct{}),
+		attempts: map[string]attempt{}}
 	q.redrive = parseRedrive(rec.Attrs.RedrivePolicy)
 	return q
 }

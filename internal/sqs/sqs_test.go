@@ -490,3 +490,23 @@ func TestPurge(t *testing.T) {
 		t.Fatal("purged message delivered")
 	}
 }
+
+func TestReceiveRequestAttemptID(t *testing.T) {
+	clk := &clock{t: time.Unix(1_700_000_000, 0)}
+	s := newSvc(t, newStore(t), clk)
+	must(t, s.CreateQueue(ctx, "a.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"}, nil))
+	for _, b := range []string{"1", "2"} {
+		_, err := s.SendMessage(ctx, "a.fifo", SendInput{Body: b, GroupID: "g"})
+		must(t, err)
+	}
+	first, err := s.ReceiveMessage(ctx, "a.fifo", ReceiveInput{MaxNumberOfMessages: 10, ReceiveRequestAttemptID: "try-1"})
+	must(t, err)
+	again, err := s.ReceiveMessage(ctx, "a.fifo", ReceiveInput{MaxNumberOfMessages: 10, ReceiveRequestAttemptID: "try-1"})
+	must(t, err)
+	if len(first) != 2 || len(again) != 2 || again[0].ReceiptHandle != first[0].ReceiptHandle || again[1].ReceiptHandle != first[1].ReceiptHandle {
+		t.Fatalf("retry with the same attempt id: %+v vs %+v", again, first)
+	}
+	if other, _ := s.ReceiveMessage(ctx, "a.fifo", ReceiveInput{MaxNumberOfMessages: 10, ReceiveRequestAttemptID: "try-2"}); len(other) != 0 {
+		t.Fatalf("a new attempt id got in-flight messages: %+v", other)
+	}
+}
