@@ -31,9 +31,11 @@ func TestWelcomeAnnouncesImplementedFeatures(t *testing.T) {
 	roles, _ := wamp.OptDict(c.wel.Details, "roles")
 	want := map[string][]string{
 		"broker": {"pattern_based_subscription", "publisher_exclusion", "publisher_identification",
-			"subscriber_blackwhite_listing", "session_meta_api", "subscription_meta_api", "event_retention"},
+			"subscriber_blackwhite_listing", "session_meta_api", "subscription_meta_api", "event_retention",
+			"payload_passthru_mode"},
 		"dealer": {"call_canceling", "call_timeout", "caller_identification", "pattern_based_registration",
-			"progressive_call_results", "registration_meta_api", "session_meta_api", "shared_registration", "testament_meta_api"},
+			"progressive_call_results", "registration_meta_api", "session_meta_api", "shared_registration", "testament_meta_api",
+			"payload_passthru_mode"},
 	}
 	for role, feats := range want {
 		r, _ := wamp.OptDict(roles, role)
@@ -448,5 +450,51 @@ func TestSharedRegistrationFailover(t *testing.T) {
 	caller := join(t, r, "realm1", nil)
 	if got := caller.call("com.s").Arguments[0]; got != "b" {
 		t.Fatalf("got %v", got)
+	}
+}
+
+func TestPayloadPassthru(t *testing.T) {
+	r := newRouter(t)
+	callee := join(t, r, "realm1", nil)
+	caller := join(t, r, "realm1", nil)
+	callee.register("com.e2e", nil)
+	ppt := wamp.Dict{"ppt_scheme": "x_custom", "ppt_serializer": "cbor", "ppt_cipher": "xsalsa20poly1305", "ppt_keyid": "k1"}
+	opts := wamp.Dict{"other": 1}
+	for k, v := range ppt {
+		opts[k] = v
+	}
+	sealed := []byte{0x01, 0x02, 0xff}
+	req := caller.next()
+	caller.send(&wamp.Call{Request: req, Options: opts, Procedure: "com.e2e", Arguments: wamp.List{sealed}})
+	inv := expect[*wamp.Invocation](callee)
+	for k, v := range ppt {
+		if inv.Details[k] != v {
+			t.Fatalf("INVOCATION lacks %s: %v", k, inv.Details)
+		}
+	}
+	if _, ok := inv.Details["other"]; ok {
+		t.Fatal("non-ppt option copied")
+	}
+	if b, ok := inv.Arguments[0].([]byte); !ok || string(b) != string(sealed) {
+		t.Fatalf("payload touched: %#v", inv.Arguments)
+	}
+	callee.send(&wamp.Yield{Request: inv.Request, Options: ppt, Arguments: wamp.List{sealed}})
+	res := expect[*wamp.Result](caller)
+	if res.Request != req || res.Details["ppt_keyid"] != "k1" || res.Details["ppt_scheme"] != "x_custom" {
+		t.Fatalf("RESULT %v", res.Details)
+	}
+
+	sub := join(t, r, "realm1", nil)
+	sub.subscribe("com.sealed", nil)
+	pub := join(t, r, "realm1", nil)
+	pub.publish("com.sealed", wamp.Dict{"ppt_scheme": "x_custom", "ppt_keyid": "k2"}, sealed)
+	ev := expect[*wamp.Event](sub)
+	if ev.Details["ppt_scheme"] != "x_custom" || ev.Details["ppt_keyid"] != "k2" {
+		t.Fatalf("EVENT %v", ev.Details)
+	}
+	// Without ppt_scheme nothing is copied.
+	pub.publish("com.sealed", wamp.Dict{"ppt_keyid": "k3"})
+	if ev := expect[*wamp.Event](sub); len(ev.Details) != 0 {
+		t.Fatalf("EVENT %v", ev.Details)
 	}
 }

@@ -285,7 +285,7 @@ func (b *broker) publish(s *session, m *wamp.Publish) {
 	if excludeMe {
 		self = s
 	}
-	b.dispatch(m.Topic, pubID, pub, self, &elig, m.Arguments, m.ArgumentsKw, false)
+	b.dispatch(m.Topic, pubID, pub, self, &elig, m.Arguments, m.ArgumentsKw, copyPPT(nil, m.Options))
 	if retain, _ := wamp.OptBool(m.Options, "retain"); retain {
 		b.rmu.Lock()
 		b.retained[m.Topic] = &retainedEvent{pubID: pubID, authid: s.authid, role: s.authrole, pub: s,
@@ -306,23 +306,23 @@ type publisherInfo struct {
 // dispatch delivers one publication to every matching subscription, one
 // EVENT value per subscription shared by all its subscribers (so a
 // transport may encode it once), in subscription order.
-func (b *broker) dispatch(topic wamp.URI, pubID wamp.ID, pub *publisherInfo, skip *session, elig *eligibility, args wamp.List, kw wamp.Dict, retained bool) {
+func (b *broker) dispatch(topic wamp.URI, pubID wamp.ID, pub *publisherInfo, skip *session, elig *eligibility, args wamp.List, kw wamp.Dict, ppt wamp.Dict) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if sub := b.exact[topic]; sub != nil {
-		b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, retained)
+		b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
 	}
 	if len(b.prefix) > 0 {
 		if len(b.prefix) <= len(topic) {
 			for p, sub := range b.prefix {
 				if strings.HasPrefix(string(topic), string(p)) {
-					b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, retained)
+					b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
 				}
 			}
 		} else {
 			for i := len(topic); i >= 0; i-- {
 				if sub := b.prefix[topic[:i]]; sub != nil {
-					b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, retained)
+					b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
 				}
 			}
 		}
@@ -331,13 +331,13 @@ func (b *broker) dispatch(topic wamp.URI, pubID wamp.ID, pub *publisherInfo, ski
 		n := strings.Count(string(topic), ".") + 1
 		for p, sub := range b.wildcard {
 			if sub.comps == n && wamp.WildcardMatch(p, topic) {
-				b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, retained)
+				b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
 			}
 		}
 	}
 }
 
-func (b *broker) deliver(sub *subscription, topic wamp.URI, pubID wamp.ID, pub *publisherInfo, skip *session, elig *eligibility, args wamp.List, kw wamp.Dict, retained bool) {
+func (b *broker) deliver(sub *subscription, topic wamp.URI, pubID wamp.ID, pub *publisherInfo, skip *session, elig *eligibility, args wamp.List, kw wamp.Dict, ppt wamp.Dict) {
 	var ev *wamp.Event
 	for _, s := range sub.subscribers {
 		if s == skip || !elig.allows(s) {
@@ -351,8 +351,8 @@ func (b *broker) deliver(sub *subscription, topic wamp.URI, pubID wamp.ID, pub *
 			if pub != nil {
 				d["publisher"], d["publisher_authid"], d["publisher_authrole"] = pub.id, pub.authid, pub.role
 			}
-			if retained {
-				d["retained"] = true
+			for k, v := range ppt {
+				d[k] = v
 			}
 			ev = &wamp.Event{Subscription: sub.id, Publication: pubID, Details: d, Arguments: args, ArgumentsKw: kw}
 		}
@@ -374,7 +374,7 @@ func (b *broker) deliverRetained(s *session, sub *subscription) {
 		if !r.filter.allows(s) {
 			continue
 		}
-		d := wamp.Dict{"retained": true}
+		d := copyPPT(wamp.Dict{"retained": true}, r.options)
 		if sub.match != wamp.MatchExact {
 			d["topic"] = string(r.topic)
 		}
@@ -398,5 +398,5 @@ func (sub *subscription) matches(topic wamp.URI) bool {
 // publishMeta publishes a router-originated event (meta events,
 // testaments have their own path).
 func (b *broker) publishMeta(topic wamp.URI, args wamp.List, kw wamp.Dict) {
-	b.dispatch(topic, wamp.GlobalID(), nil, nil, &eligibility{}, args, kw, false)
+	b.dispatch(topic, wamp.GlobalID(), nil, nil, &eligibility{}, args, kw, nil)
 }

@@ -269,7 +269,7 @@ func (d *dealer) call(s *session, m *wamp.Call) {
 	}
 	wantProgress, _ := wamp.OptBool(m.Options, "receive_progress")
 	c := &call{caller: s, callerReq: m.Request, callee: ce.s, progress: wantProgress && ce.s.calleeProgress}
-	det := wamp.Dict{}
+	det := copyPPT(wamp.Dict{}, m.Options)
 	if reg.match != wamp.MatchExact {
 		det["procedure"] = string(m.Procedure)
 	}
@@ -408,10 +408,10 @@ func (d *dealer) yield(s *session, m *wamp.Yield) bool {
 		return known
 	}
 	if progress {
-		c.progressResult(&wamp.Result{Request: c.callerReq, Details: wamp.Dict{"progress": true}, Arguments: m.Arguments, ArgumentsKw: m.ArgumentsKw})
+		c.progressResult(&wamp.Result{Request: c.callerReq, Details: copyPPT(wamp.Dict{"progress": true}, m.Options), Arguments: m.Arguments, ArgumentsKw: m.ArgumentsKw})
 		return true
 	}
-	c.finish(&wamp.Result{Request: c.callerReq, Details: wamp.Dict{}, Arguments: m.Arguments, ArgumentsKw: m.ArgumentsKw})
+	c.finish(&wamp.Result{Request: c.callerReq, Details: copyPPT(wamp.Dict{}, m.Options), Arguments: m.Arguments, ArgumentsKw: m.ArgumentsKw})
 	return true
 }
 
@@ -420,7 +420,7 @@ func (d *dealer) invocationError(s *session, m *wamp.Error) bool {
 	if c == nil {
 		return known
 	}
-	c.finish(&wamp.Error{Type: wamp.CALL, Request: c.callerReq, Details: wamp.Dict{}, Error: m.Error, Arguments: m.Arguments, ArgumentsKw: m.ArgumentsKw})
+	c.finish(&wamp.Error{Type: wamp.CALL, Request: c.callerReq, Details: copyPPT(wamp.Dict{}, m.Details), Error: m.Error, Arguments: m.Arguments, ArgumentsKw: m.ArgumentsKw})
 	return true
 }
 
@@ -540,4 +540,24 @@ func (d *dealer) internalCall(proc wamp.URI, args wamp.List, kw wamp.Dict) (*wam
 		return nil, &callError{uri: v.Error, args: v.Arguments}
 	}
 	return nil, &callError{uri: wamp.ErrCanceled}
+}
+
+// pptKeys are the payload passthru mode options: the router copies them
+// from CALL/YIELD/ERROR/PUBLISH into the forwarded message's details and
+// never looks at the (possibly encrypted) payload.
+var pptKeys = [...]string{"ppt_scheme", "ppt_serializer", "ppt_cipher", "ppt_keyid"}
+
+func copyPPT(dst, src wamp.Dict) wamp.Dict {
+	if _, ok := src["ppt_scheme"]; !ok {
+		return dst
+	}
+	if dst == nil {
+		dst = wamp.Dict{}
+	}
+	for _, k := range pptKeys {
+		if v, ok := src[k]; ok {
+			dst[k] = v
+		}
+	}
+	return dst
 }

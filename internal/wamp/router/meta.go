@@ -361,7 +361,7 @@ func (s *session) publishTestaments() {
 			if d, _ := wamp.OptBool(t.options, "disclose_me"); d {
 				pub = &publisherInfo{id: s.id, authid: s.authid, role: s.authrole}
 			}
-			s.realm.broker.dispatch(t.topic, wamp.GlobalID(), pub, s, &elig, t.args, t.kwargs, false)
+			s.realm.broker.dispatch(t.topic, wamp.GlobalID(), pub, s, &elig, t.args, t.kwargs, copyPPT(nil, t.options))
 		}
 	}
 }

@@ -225,6 +225,7 @@ var (
 		"session_meta_api":              true,
 		"subscription_meta_api":         true,
 		"event_retention":               true,
+		"payload_passthru_mode":         true,
 	}
 	dealerFeatures = wamp.Dict{
 		"call_canceling":             true,
@@ -236,6 +237,7 @@ var (
 		"session_meta_api":           true,
 		"shared_registration":        true,
 		"testament_meta_api":         true,
+		"payload_passthru_mode":      true,
 	}
 )
 
