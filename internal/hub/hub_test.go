@@ -173,3 +173,34 @@ func TestLimiter(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSendDirect: one direct message to an online device, logged
+// (one fsync-less in-memory kv write per message here; the disk figures are
+// bench/skynet's).
+func BenchmarkSendDirect(b *testing.B) {
+	st, err := pebblekv.Open(pebblekv.Config{InMemory: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	r, _ := device.New(context.Background(), device.Config{Store: st, BcryptCost: 4})
+	h := New(Config{Registry: r})
+	ctx := context.Background()
+	a, _ := r.Register(ctx, device.Device{}, "")
+	t, _ := r.Register(ctx, device.Device{}, "")
+	h.Connect(ctx, t.UUID(), discard{}, "", "")
+	msg := device.Device{"devices": t.UUID(), "payload": map[string]any{"temperature": 21.5}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := h.Send(ctx, a.UUID(), msg, SendOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+type discard struct{}
+
+func (discard) Deliver(string, any, func(...any)) error { return nil }
