@@ -439,3 +439,27 @@ func FuzzBatch(f *testing.F) {
 		}
 	})
 }
+
+func TestCBORTagsBecomePlainData(t *testing.T) {
+	// [1, 64(h'010203'), 1(0), 2(h'010000000000000000'), 55799([])]
+	in := []byte{0x85, 0x01, 0xd8, 0x40, 0x43, 1, 2, 3, 0xc1, 0x00, 0xc2, 0x49, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xd9, 0xd9, 0xf7, 0x80}
+	l, err := CBOR{}.Decode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(l[1].([]byte), []byte{1, 2, 3}) {
+		t.Fatalf("typed array: %#v", l[1])
+	}
+	if s, ok := l[2].(string); !ok || !strings.HasPrefix(s, "1970-01-01T00:00:00") {
+		t.Fatalf("epoch time: %#v", l[2])
+	}
+	if l[3] != uint64(1<<64-1)+0 && l[3] != float64(1<<64) {
+		t.Fatalf("bignum 2^64: %#v", l[3])
+	}
+	if _, ok := l[4].([]any); !ok {
+		t.Fatalf("self-described: %#v", l[4])
+	}
+	if _, err := (JSON{}).Append(nil, l); err != nil {
+		t.Fatalf("tag-free result must encode in JSON: %v", err)
+	}
+}
