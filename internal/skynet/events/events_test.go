@@ -85,7 +85,11 @@ type env struct {
 	reg *device.Registry
 }
 
-func newEnv(t *testing.T, rate float64) *env {
+func newEnv(t *testing.T, rate float64) *env { return newEnvTB(t, rate) }
+
+func newEnvF(f *testing.F) *env { return newEnvTB(f, 0) }
+
+func newEnvTB(t testing.TB, rate float64) *env {
 	st, err := pebblekv.Open(pebblekv.Config{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
