@@ -93,9 +93,13 @@ except S3ResponseError as e:
 }
 
 // TestS3Boto3 runs the boto3 script with Debian's boto3 1.26 and the pyenv
-// boto3 1.43 (flexible checksums on by default).
+// boto3 1.43 (flexible checksums on by default), in strict mode: every
+// SigV4 header, SigV2 presigned URL and presigned POST policy is verified.
 func TestS3Boto3(t *testing.T) {
-	a := apptest.New(t, nil)
+	a := apptest.New(t, func(c *config.Config) {
+		c.AWS.Strict = true
+		c.AWS.Credentials = map[string]string{"AKIDEXAMPLE": "secret"}
+	})
 	for i, py := range []string{"/usr/bin/python3", "python3"} {
 		t.Run(py, func(t *testing.T) {
 			need(t, py, lookPath(py))
@@ -108,9 +112,12 @@ func TestS3Boto3(t *testing.T) {
 }
 
 // TestS3AWSCLI runs s3 cp / sync / ls / presign / rb with the Debian CLI v2
-// and the pyenv CLI v1.
+// and the pyenv CLI v1, with every signature verified (strict mode).
 func TestS3AWSCLI(t *testing.T) {
-	a := apptest.New(t, nil)
+	a := apptest.New(t, func(c *config.Config) {
+		c.AWS.Strict = true
+		c.AWS.Credentials = map[string]string{"AKIDEXAMPLE": "secret"}
+	})
 	for i, cli := range []string{"/usr/bin/aws", "aws"} {
 		t.Run(cli, func(t *testing.T) {
 			need(t, cli, lookPath(cli))
@@ -123,11 +130,15 @@ func TestS3AWSCLI(t *testing.T) {
 	}
 }
 
-// TestS3JSv3 runs @aws-sdk/client-s3 (Buffer and aws-chunked stream bodies).
+// TestS3JSv3 runs @aws-sdk/client-s3 (Buffer and aws-chunked stream bodies),
+// with every signature verified (strict mode).
 func TestS3JSv3(t *testing.T) {
 	need(t, "node", lookPath("node"))
 	needNodeModule(t, "@aws-sdk/client-s3")
-	a := apptest.New(t, nil)
+	a := apptest.New(t, func(c *config.Config) {
+		c.AWS.Strict = true
+		c.AWS.Credentials = map[string]string{"AKIDEXAMPLE": "secret"}
+	})
 	out := runCmd(t, 90*time.Second, []string{"SKYHUB_AWS=" + apptest.URL(a, "aws"), "SUFFIX=js1"}, "node", "aws_s3/jsv3.mjs")
 	if !strings.HasSuffix(strings.TrimSpace(out), "OK") {
 		t.Fatalf("jsv3:\n%s", out)

@@ -60,6 +60,21 @@ assert s3.get_object_tagging(Bucket=bucket, Key="copy.csv")["TagSet"] == [{"Key"
 url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "copy.csv"}, ExpiresIn=300)
 assert urllib.request.urlopen(url).read() == b"1,21.5\n"
 
+# Browser form upload (PostObject) with a presigned POST policy.
+post = s3.generate_presigned_post(bucket, "forms/${filename}", Fields={"success_action_status": "201"},
+                                  Conditions=[["starts-with", "$key", "forms/"], {"success_action_status": "201"}], ExpiresIn=300)
+boundary = "skyhubboundary"
+parts = []
+for k, v in post["fields"].items():
+    parts.append('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (boundary, k, v))
+parts.append('--%s\r\nContent-Disposition: form-data; name="file"; filename="reading.txt"\r\nContent-Type: text/plain\r\n\r\n' % boundary)
+form = "".join(parts).encode() + b"22.5\r\n" + ("\r\n--%s--\r\n" % boundary).encode()
+req = urllib.request.Request(post["url"], data=form, method="POST",
+                             headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+resp = urllib.request.urlopen(req)
+assert resp.status == 201 and b"<Key>forms/reading.txt</Key>" in resp.read()
+assert s3.get_object(Bucket=bucket, Key="forms/reading.txt")["Body"].read() == b"22.5\r\n"
+
 # Versioning.
 s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 a = s3.put_object(Bucket=bucket, Key="v.txt", Body=b"a")["VersionId"]
