@@ -124,7 +124,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, isCBOR, apiErr("UnknownOperationException", ""))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	body, err := readBody(r)
 	if err != nil {
 		writeError(w, isCBOR, apiErr("SerializationException", "could not read request body"))
 		return
@@ -291,4 +291,16 @@ func (v *validator) err() error {
 		word = "errors"
 	}
 	return apiErr("ValidationException", fmt.Sprintf("%d validation %s detected: %s", len(v.msgs), word, strings.Join(v.msgs, "; ")))
+}
+
+// readBody reads at most MaxBody+1 bytes, sized by Content-Length when known.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= MaxBody {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 }

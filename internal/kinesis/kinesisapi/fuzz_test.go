@@ -63,3 +63,26 @@ func FuzzCBORRequest(f *testing.F) {
 		check(t, h, fuzzOps[int(op)%len(fuzzOps)], true, body)
 	})
 }
+
+// FuzzFastPutRecords checks the reflection-free PutRecords decoder against
+// encoding/json: whenever the fast path accepts a body, both must agree.
+func FuzzFastPutRecords(f *testing.F) {
+	f.Add([]byte(`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"},{"PartitionKey":"k2","Data":"","ExplicitHashKey":"1"}]}`))
+	f.Add([]byte(` { "Records" : [ ] , "StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s" } `))
+	f.Add([]byte(`{"StreamName":"s","Records":[{"Data":"a=","PartitionKey":"k"}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := fastPutRecords(body)
+		if !ok {
+			return
+		}
+		var slow putRecordsIn
+		if err := json.Unmarshal(body, &slow); err != nil {
+			t.Fatalf("fast path accepted what encoding/json rejects (%v): %q", err, body)
+		}
+		a, _ := json.Marshal(fast)
+		b, _ := json.Marshal(slow)
+		if string(a) != string(b) {
+			t.Fatalf("fast %s != slow %s for %q", a, b, body)
+		}
+	})
+}

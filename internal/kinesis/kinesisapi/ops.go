@@ -244,17 +244,16 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		}
 		return map[string]any{"SequenceNumber": res.SequenceNumber, "ShardId": res.ShardID, "EncryptionType": "NONE"}, nil
 	case "PutRecords":
-		var in struct {
-			streamRef
-			Records []struct {
-				Data            []byte `json:"Data"`
-				PartitionKey    string `json:"PartitionKey"`
-				ExplicitHashKey string `json:"ExplicitHashKey"`
-			} `json:"Records"`
+		in, ok := putRecordsIn{}, false
+		if !isCBOR {
+			in, ok = fastPutRecords(body)
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
-			return nil, err
+		if !ok {
+			if err := decode(isCBOR, body, &in); err != nil {
+				return nil, err
+			}
 		}
+		ref := streamRef{StreamName: in.StreamName, StreamARN: in.StreamARN}
 		if in.Records == nil {
 			v.add(nil, "records", "not be null")
 		} else if len(in.Records) == 0 {
@@ -282,14 +281,14 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			total += len(r.Data) + len(r.PartitionKey)
 			recs[i] = kinesis.PutInput{PartitionKey: r.PartitionKey, ExplicitHashKey: r.ExplicitHashKey, Data: r.Data}
 		}
-		in.check(&v, true)
+		ref.check(&v, true)
 		if err := v.err(); err != nil {
 			return nil, err
 		}
 		if total > 10<<20 {
 			return nil, apiErr("InvalidArgumentException", "Records size exceeds 10 MB limit")
 		}
-		name, err := h.resolve(in.streamRef)
+		name, err := h.resolve(ref)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,187 @@
+package kinesisapi
+
+import "encoding/base64"
+
+// putRecordsIn is PutRecords' decoded body.
+type putRecordsIn struct {
+	StreamName string `json:"StreamName"`
+	StreamARN  string `json:"StreamARN"`
+	Records    []struct {
+		Data            []byte `json:"Data"`
+		PartitionKey    string `json:"PartitionKey"`
+		ExplicitHashKey string `json:"ExplicitHashKey"`
+	} `json:"Records"`
+}
+
+// fastPutRecords decodes the common shape of a PutRecords JSON body (known
+// keys, strings without escapes) without reflection. ok is false for
+// anything else; the caller then uses encoding/json, which also produces
+// the error messages. When ok, the result equals encoding/json's.
+func fastPutRecords(b []byte) (in putRecordsIn, ok bool) {
+	p := fastParser{b: b}
+	if !p.byte('{') {
+		return in, false
+	}
+	seen := map[string]bool{}
+	for first := true; ; first = false {
+		if p.peek('}') {
+			p.i++
+			break
+		}
+		if !first && !p.byte(',') {
+			return in, false
+		}
+		key, ok := p.str()
+		if !ok || seen[key] || !p.byte(':') {
+			return in, false
+		}
+		seen[key] = true
+		switch key {
+		case "StreamName":
+			if in.StreamName, ok = p.str(); !ok {
+				return in, false
+			}
+		case "StreamARN":
+			if in.StreamARN, ok = p.str(); !ok {
+				return in, false
+			}
+		case "Records":
+			if !p.byte('[') {
+				return in, false
+			}
+			for rf := true; ; rf = false {
+				if p.peek(']') {
+					p.i++
+					break
+				}
+				if !rf && !p.byte(',') {
+					return in, false
+				}
+				if !p.byte('{') {
+					return in, false
+				}
+				var rec struct {
+					Data            []byte `json:"Data"`
+					PartitionKey    string `json:"PartitionKey"`
+					ExplicitHashKey string `json:"ExplicitHashKey"`
+				}
+				rseen := 0
+				for ff := true; ; ff = false {
+					if p.peek('}') {
+						p.i++
+						break
+					}
+					if !ff && !p.byte(',') {
+						return in, false
+					}
+					k, ok := p.str()
+					if !ok || !p.byte(':') {
+						return in, false
+					}
+					switch k {
+					case "Data":
+						if rseen&1 != 0 {
+							return in, false
+						}
+						rseen |= 1
+						raw, ok := p.rawStr()
+						if !ok {
+							return in, false
+						}
+						d := make([]byte, base64.StdEncoding.DecodedLen(len(raw)))
+						n, err := base64.StdEncoding.Strict().Decode(d, raw)
+						if err != nil {
+							return in, false
+						}
+						rec.Data = d[:n]
+					case "PartitionKey":
+						if rseen&2 != 0 {
+							return in, false
+						}
+						rseen |= 2
+						if rec.PartitionKey, ok = p.str(); !ok {
+							return in, false
+						}
+					case "ExplicitHashKey":
+						if rseen&4 != 0 {
+							return in, false
+						}
+						rseen |= 4
+						if rec.ExplicitHashKey, ok = p.str(); !ok {
+							return in, false
+						}
+					default:
+						return in, false
+					}
+				}
+				in.Records = append(in.Records, rec)
+			}
+			if in.Records == nil {
+				in.Records = make([]struct {
+					Data            []byte `json:"Data"`
+					PartitionKey    string `json:"PartitionKey"`
+					ExplicitHashKey string `json:"ExplicitHashKey"`
+				}, 0)
+			}
+		default:
+			return in, false
+		}
+	}
+	p.ws()
+	return in, p.i == len(p.b)
+}
+
+type fastParser struct {
+	b []byte
+	i int
+}
+
+func (p *fastParser) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *fastParser) peek(c byte) bool {
+	p.ws()
+	return p.i < len(p.b) && p.b[p.i] == c
+}
+
+func (p *fastParser) byte(c byte) bool {
+	if !p.peek(c) {
+		return false
+	}
+	p.i++
+	return true
+}
+
+// rawStr returns a string's bytes; only printable ASCII without escapes.
+func (p *fastParser) rawStr() ([]byte, bool) {
+	if !p.byte('"') {
+		return nil, false
+	}
+	start := p.i
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		if c == '"' {
+			s := p.b[start:p.i]
+			p.i++
+			return s, true
+		}
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			return nil, false
+		}
+		p.i++
+	}
+	return nil, false
+}
+
+func (p *fastParser) str() (string, bool) {
+	b, ok := p.rawStr()
+	return string(b), ok
+}
