@@ -181,6 +181,8 @@ func TestStoredSecretsAreValidated(t *testing.T) {
 		{"principals": map[string]any{"u": map[string]any{"role": "r", "authorizedKeys": []string{"abcd"}}}},
 		{"roles": map[string]any{"r": map[string]any{"permissions": []any{map[string]any{"uri": "a", "match": "regex"}}}}},
 		{"requestIds": "sometimes"},
+		{"eventHistory": []any{map[string]any{"uri": "a", "limit": 0}}},
+		{"eventHistory": []any{map[string]any{"uri": "a", "match": "regex", "limit": 5}}},
 		{"unknownKey": true},
 	} {
 		b, _ := json.Marshal(bad)

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +24,21 @@ type broker struct {
 
 	rmu      sync.Mutex
 	retained map[wamp.URI]*retainedEvent
+
+	hmu     sync.Mutex
+	history map[wamp.URI]*eventRing
+	hseq    uint64 // orders stored events across topics; under hmu
+}
+
+// eventRing keeps a topic's last events (event history).
+type eventRing struct {
+	limit  int
+	events []histEvent // oldest first
+}
+
+type histEvent struct {
+	seq uint64
+	d   wamp.Dict
 }
 
 type subscription struct {
@@ -54,6 +70,7 @@ func newBroker(rl *realm) *broker {
 		wildcard: map[wamp.URI]*subscription{},
 		byID:     map[wamp.ID]*subscription{},
 		retained: map[wamp.URI]*retainedEvent{},
+		history:  map[wamp.URI]*eventRing{},
 	}
 }
 
@@ -286,6 +303,9 @@ func (b *broker) publish(s *session, m *wamp.Publish) {
 		self = s
 	}
 	b.dispatch(m.Topic, pubID, pub, self, &elig, m.Arguments, m.ArgumentsKw, copyPPT(nil, m.Options))
+	if len(b.rl.pol.history) > 0 {
+		b.record(m.Topic, pubID, pub, m.Arguments, m.ArgumentsKw)
+	}
 	if retain, _ := wamp.OptBool(m.Options, "retain"); retain {
 		b.rmu.Lock()
 		b.retained[m.Topic] = &retainedEvent{pubID: pubID, authid: s.authid, role: s.authrole, pub: s,
@@ -399,4 +419,68 @@ func (sub *subscription) matches(topic wamp.URI) bool {
 // testaments have their own path).
 func (b *broker) publishMeta(topic wamp.URI, args wamp.List, kw wamp.Dict) {
 	b.dispatch(topic, wamp.GlobalID(), nil, nil, &eligibility{}, args, kw, nil)
+}
+
+// record keeps a publication in its topic's history when the realm's
+// eventHistory selects the topic.
+func (b *broker) record(topic wamp.URI, pubID wamp.ID, pub *publisherInfo, args wamp.List, kw wamp.Dict) {
+	limit := 0
+	for _, h := range b.rl.pol.history {
+		sub := subscription{uri: h.URI, match: h.Match}
+		if sub.matches(topic) {
+			limit = max(limit, h.Limit)
+		}
+	}
+	if limit == 0 {
+		return
+	}
+	ev := wamp.Dict{"timestamp": time.Now().UTC().Format(time.RFC3339Nano), "publication": pubID, "topic": string(topic)}
+	if args != nil {
+		ev["args"] = args
+	}
+	if kw != nil {
+		ev["kwargs"] = kw
+	}
+	if pub != nil {
+		ev["publisher"], ev["publisher_authid"], ev["publisher_authrole"] = pub.id, pub.authid, pub.role
+	}
+	b.hmu.Lock()
+	defer b.hmu.Unlock()
+	r := b.history[topic]
+	if r == nil {
+		r = &eventRing{limit: limit}
+		b.history[topic] = r
+	}
+	if len(r.events) >= r.limit {
+		r.events = append(r.events[:0:0], r.events[len(r.events)-r.limit+1:]...)
+	}
+	b.hseq++
+	r.events = append(r.events, histEvent{seq: b.hseq, d: ev})
+}
+
+// events returns up to limit of the latest stored events matching sub,
+// oldest first.
+func (b *broker) events(sub *subscription, limit int) []any {
+	b.hmu.Lock()
+	var all []histEvent
+	for topic, r := range b.history {
+		if sub.matches(topic) {
+			all = append(all, r.events...)
+		}
+	}
+	b.hmu.Unlock()
+	slices.SortFunc(all, func(x, y histEvent) int { return cmp.Compare(x.seq, y.seq) })
+	if limit > 0 && len(all) > limit {
+		all = all[len(all)-limit:]
+	}
+	out := make([]any, len(all))
+	for i, e := range all {
+		d := make(wamp.Dict, len(e.d)+1)
+		for k, v := range e.d {
+			d[k] = v
+		}
+		d["subscription"] = sub.id
+		out[i] = d
+	}
+	return out
 }

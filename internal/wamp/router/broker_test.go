@@ -152,3 +152,44 @@ func TestEventOrderFollowsSubscriptionOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestEventHistory(t *testing.T) {
+	r := newRouter(t, realmWith(t, "realm1", map[string]any{"eventHistory": []any{
+		map[string]any{"uri": "com.hist.", "match": "prefix", "limit": 3},
+	}}))
+	pub := join(t, r, "realm1", nil)
+	for i := range 5 {
+		pub.publish("com.hist.a", nil, int64(i))
+	}
+	pub.publish("com.hist.b", wamp.Dict{"disclose_me": true}, "b")
+	pub.publish("com.other", nil, "not kept")
+
+	c := join(t, r, "realm1", nil)
+	exact := c.subscribe("com.hist.a", nil)
+	evs := c.call("wamp.subscription.get_events", exact).Arguments[0].([]any)
+	if len(evs) != 3 {
+		t.Fatalf("%d events, want the last 3: %v", len(evs), evs)
+	}
+	for i, e := range evs {
+		d := e.(wamp.Dict)
+		if num(d["args"].(wamp.List)[0]) != int64(i+2) || wamp.ID(num(d["subscription"])) != exact || d["topic"] != "com.hist.a" {
+			t.Fatalf("event %d: %v", i, d)
+		}
+	}
+	if evs := c.call("wamp.subscription.get_events", exact, 1).Arguments[0].([]any); len(evs) != 1 ||
+		num(evs[0].(wamp.Dict)["args"].(wamp.List)[0]) != 4 {
+		t.Fatalf("limit 1: %v", evs)
+	}
+	pat := c.subscribe("com.", wamp.Dict{"match": "prefix"})
+	evs = c.call("wamp.subscription.get_events", pat).Arguments[0].([]any)
+	if len(evs) != 4 {
+		t.Fatalf("pattern history: %v", evs)
+	}
+	last := evs[3].(wamp.Dict)
+	if last["topic"] != "com.hist.b" || wamp.ID(num(last["publisher"])) != pub.id {
+		t.Fatalf("latest event %v", last)
+	}
+	if e := c.callErr("wamp.subscription.get_events", int64(424242)); e.Error != wamp.ErrNoSuchSubscription {
+		t.Fatal(e.Error)
+	}
+}

@@ -322,6 +322,26 @@ func metaCall(s *session, m *wamp.Call) bool {
 			return true
 		}
 		ok(res)
+	case "wamp.subscription.get_events":
+		id, _ := idArg(0)
+		limit := int64(0)
+		if v, ok := arg(1); ok {
+			if n, ok := wamp.Int(v); ok && n > 0 {
+				limit = n
+			}
+		}
+		if n, ok := wamp.OptInt(m.ArgumentsKw, "limit"); ok && n > 0 {
+			limit = n
+		}
+		b := rl.broker
+		b.mu.RLock()
+		sub := b.byID[id]
+		b.mu.RUnlock()
+		if sub == nil {
+			fail(wamp.ErrNoSuchSubscription, "")
+			return true
+		}
+		ok(b.events(sub, int(limit)))
 	default:
 		return false
 	}

@@ -226,6 +226,7 @@ var (
 		"subscription_meta_api":         true,
 		"event_retention":               true,
 		"payload_passthru_mode":         true,
+		"event_history":                 true,
 	}
 	dealerFeatures = wamp.Dict{
 		"call_canceling":             true,

@@ -48,9 +48,20 @@ type RealmSettings struct {
 	CacheTTL string `json:"cacheTtl"`
 	// DisallowDisclose refuses disclose_me for callers and publishers.
 	DisallowDisclose bool `json:"disallowDisclose"`
+	// EventHistory keeps the last Limit events of topics matching URI
+	// (match exact, prefix or wildcard), read with
+	// wamp.subscription.get_events.
+	EventHistory []HistoryConfig `json:"eventHistory"`
 	// MaxCallTimeout caps CALL timeout (and applies it to calls with none);
 	// "" means no cap.
 	MaxCallTimeout string `json:"maxCallTimeout"`
+}
+
+// HistoryConfig selects topics whose events are kept.
+type HistoryConfig struct {
+	URI   wamp.URI `json:"uri"`
+	Match string   `json:"match"`
+	Limit int      `json:"limit"`
 }
 
 // Principal is a static user.
@@ -106,6 +117,7 @@ type realmPolicy struct {
 	cacheTTL         time.Duration
 	disallowDisclose bool
 	maxCallTimeout   time.Duration
+	history          []HistoryConfig
 }
 
 type principal struct {
@@ -171,6 +183,18 @@ func parseSettings(name string, raw json.RawMessage) (*realmPolicy, error) {
 			return nil, errs.E(op, errs.Invalid, "maxCallTimeout: bad duration", err)
 		}
 		p.maxCallTimeout = d
+	}
+	for _, h := range s.EventHistory {
+		if h.Match == "" {
+			h.Match = wamp.MatchExact
+		}
+		if h.Match != wamp.MatchExact && h.Match != wamp.MatchPrefix && h.Match != wamp.MatchWildcard {
+			return nil, errs.E(op, errs.Invalid, "eventHistory: bad match "+h.Match)
+		}
+		if h.Limit <= 0 || h.Limit > 100000 {
+			return nil, errs.E(op, errs.Invalid, "eventHistory: limit must be 1..100000")
+		}
+		p.history = append(p.history, h)
 	}
 	methods := s.AuthenticatorMethods
 	if len(methods) == 0 {
