@@ -31,6 +31,7 @@ func (a *App) mountSkyNet(ctx context.Context) error {
 		RateLimit:      a.Cfg.RateLimit,
 		BroadcastToAll: c.BroadcastToAll,
 		Log:            a.Log.With("component", "skynet-hub"),
+		Metrics:        a.Metrics,
 	})
 	a.SkyNetHub = h
 	api := skynet.New(skynet.Config{

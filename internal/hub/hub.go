@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"skyhub/internal/device"
 	"skyhub/internal/errs"
 )
@@ -43,6 +45,8 @@ type Config struct {
 	// to the sender's subscribers (pre-March-2014 SkyNet).
 	BroadcastToAll bool
 	Log            *slog.Logger
+	// Metrics, when set, receives the hub's counters (skynet_*).
+	Metrics prometheus.Registerer
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -61,6 +65,7 @@ type Hub struct {
 	obsN  int
 
 	limiter *limiter
+	m       *metrics
 }
 
 type devState struct {
@@ -104,6 +109,7 @@ func New(cfg Config) *Hub {
 		devs:    map[string]*devState{},
 		obs:     map[int]func(Delivery){},
 		limiter: newLimiter(cfg.RateLimit, cfg.Burst, cfg.Now),
+		m:       newMetrics(cfg.Metrics),
 	}
 }
 
@@ -163,6 +169,7 @@ func (h *Hub) Connect(ctx context.Context, uuid string, ep Endpoint, ip, protoco
 	}
 	s.mu.Unlock()
 	if first {
+		h.m.devices.Inc()
 		if e := h.reg.SetOnline(ctx, uuid, true, ip, protocol); e != nil && !errs.Is(e, errs.NotFound) {
 			h.log.Warn("set online", "uuid", uuid, "err", e)
 		}
@@ -194,6 +201,7 @@ func (h *Hub) Disconnect(ctx context.Context, uuid string, ep Endpoint) {
 	h.mu.Unlock()
 	s.mu.Unlock()
 	if last {
+		h.m.devices.Dec()
 		if e := h.reg.SetOnline(ctx, uuid, false, "", ""); e != nil && !errs.Is(e, errs.NotFound) {
 			h.log.Warn("set offline", "uuid", uuid, "err", e)
 		}
@@ -327,11 +335,13 @@ func (h *Hub) fanout(eps []Endpoint, event string, payload any, reply func(...an
 	n := 0
 	for _, ep := range eps {
 		if err := ep.Deliver(event, payload, reply); err != nil {
+			h.m.failures.Inc()
 			h.log.Debug("deliver failed", "event", event, "err", err)
 			continue
 		}
 		n++
 	}
+	h.m.deliveries.Add(float64(n))
 	return n
 }
 
@@ -393,6 +403,17 @@ func Targets(v any) (uuids []string, broadcast bool, err error) {
 // message gets fromUuid and loses any token; offline opted-in targets get
 // it queued durably; it is logged as event 300 before Send returns.
 func (h *Hub) Send(ctx context.Context, from string, msg device.Device, opt SendOptions) (Result, error) {
+	res, err := h.send(ctx, from, msg, opt)
+	if err != nil {
+		h.m.refused(err)
+	} else {
+		h.m.messages.WithLabelValues("routed").Inc()
+		h.m.queued.Add(float64(res.Queued))
+	}
+	return res, err
+}
+
+func (h *Hub) send(ctx context.Context, from string, msg device.Device, opt SendOptions) (Result, error) {
 	const op = "hub.Send"
 	var res Result
 	key := opt.RateKey

@@ -235,6 +235,17 @@ func TestRateLimit429(t *testing.T) {
 	if !got429 {
 		t.Fatal("no 429 at 2 msg/s")
 	}
+	resp, err := http.Get(c.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`skynet_messages_total{result="rate_limited"} 1`, `skynet_messages_total{result="routed"} 2`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }
 
 func TestSubscribeStreams(t *testing.T) {
