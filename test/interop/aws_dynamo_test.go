@@ -66,6 +66,11 @@ func TestDynamoBoto2Lecture(t *testing.T) {
 	if strings.TrimSpace(out) != "OK" {
 		t.Fatalf("boto2 script:\n%s", out)
 	}
+	// temporary credentials from STS GetSessionToken, then DynamoDB with the session token
+	out = runCmd(t, 60*time.Second, env, "/usr/bin/python3", "aws_dynamo/boto2_sts.py")
+	if strings.TrimSpace(out) != "OK" {
+		t.Fatalf("boto2 STS script:\n%s", out)
+	}
 }
 
 // TestDynamoBoto3 runs the boto3 script with Debian's boto3 1.26 and the
