@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,14 +80,18 @@ func (c *Conn) RemoteAddr() string { return c.remote }
 // LastRead is when bytes last arrived from the client.
 func (c *Conn) LastRead() time.Time { return time.Unix(0, c.lastRead.Load()) }
 
-// Poller owns many connections and one epoll loop.
+// Poller owns many connections and one epoll set. The epoll descriptor is
+// itself waited on through Go's netpoller (it is readable when any of its
+// connections is), so no OS thread sits blocked in epoll_wait holding one
+// of the scheduler's Ps.
 type Poller struct {
 	cfg    Config
 	log    *slog.Logger
 	epfd   int
-	wakeR  int
-	wakeW  int
-	wg     sync.WaitGroup
+	epf    *os.File
+	eprc   syscall.RawConn
+	loopWG sync.WaitGroup // the epoll loop
+	wg     sync.WaitGroup // readers, flushers, closers
 	mu     sync.Mutex
 	conns  map[int]*Conn
 	closed bool
@@ -114,27 +119,21 @@ func NewPoller(cfg Config) (*Poller, error) {
 	if err != nil {
 		return nil, err
 	}
-	var pp [2]int
-	if err := syscall.Pipe2(pp[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+	if err := syscall.SetNonblock(epfd, true); err != nil {
 		syscall.Close(epfd)
 		return nil, err
 	}
-	p := &Poller{cfg: cfg, log: log, epfd: epfd, wakeR: pp[0], wakeW: pp[1], conns: map[int]*Conn{}}
-	p.bufs.New = func() any { b := make([]byte, readBufSize); return &b }
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(p.wakeR)}
-	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, p.wakeR, &ev); err != nil {
-		p.closeFDs()
+	f := os.NewFile(uintptr(epfd), "epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
 		return nil, err
 	}
-	p.wg.Add(1)
+	p := &Poller{cfg: cfg, log: log, epfd: epfd, epf: f, eprc: rc, conns: map[int]*Conn{}}
+	p.bufs.New = func() any { b := make([]byte, readBufSize); return &b }
+	p.loopWG.Add(1)
 	go p.loop()
 	return p, nil
-}
-
-func (p *Poller) closeFDs() {
-	syscall.Close(p.wakeR)
-	syscall.Close(p.wakeW)
-	syscall.Close(p.epfd)
 }
 
 // Len is the number of live connections.
@@ -168,41 +167,45 @@ func (p *Poller) Close() {
 	p.closed = true
 	p.mu.Unlock()
 	p.Each(func(c *Conn) { c.CloseWith(CloseGoingAway, "server shutting down") })
-	syscall.Write(p.wakeW, []byte{1})
-	p.wg.Wait()
-	p.closeFDs()
+	p.wg.Wait() // readers, flushers and closers finish: every conn is out of the set
+	p.epf.Close()
+	p.loopWG.Wait()
 }
 
 func (p *Poller) loop() {
-	defer p.wg.Done()
+	defer p.loopWG.Done()
 	events := make([]syscall.EpollEvent, 256)
+	var ready []*Conn
 	for {
-		n, err := syscall.EpollWait(p.epfd, events, -1)
-		if err != nil {
-			if err == syscall.EINTR {
-				continue
-			}
-			p.log.Error("websocket poller stopped", "err", err)
-			return
-		}
-		for i := 0; i < n; i++ {
-			fd := int(events[i].Fd)
-			if fd == p.wakeR {
-				p.mu.Lock()
-				closed := p.closed
-				p.mu.Unlock()
-				if closed {
-					return
+		err := p.eprc.Read(func(fd uintptr) bool {
+			for {
+				n, err := syscall.EpollWait(int(fd), events, 0)
+				if err == syscall.EINTR {
+					continue
 				}
-				continue
+				if err != nil || n <= 0 {
+					return len(ready) > 0 // park in the netpoller until readable
+				}
+				p.mu.Lock()
+				for i := 0; i < n; i++ {
+					if c := p.conns[int(events[i].Fd)]; c != nil {
+						ready = append(ready, c)
+					}
+				}
+				p.mu.Unlock()
+				if n < len(events) {
+					return true
+				}
 			}
-			p.mu.Lock()
-			c := p.conns[fd]
-			p.mu.Unlock()
-			if c != nil {
-				c.startRead()
-			}
+		})
+		if err != nil {
+			return // the epoll file was closed
 		}
+		for i, c := range ready {
+			c.startRead()
+			ready[i] = nil
+		}
+		ready = ready[:0]
 	}
 }
 
