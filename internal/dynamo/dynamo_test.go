@@ -238,3 +238,27 @@ func TestConditionalWritesAndUpdate(t *testing.T) {
 		t.Fatalf("short key: %v", err)
 	}
 }
+
+func TestStreamTrim(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{}
+	clk.t.Store(1000)
+	s := open(t, vfs.NewMem(), clk)
+	sensors(t, s)
+	put(t, s, attr.Item{"dev": attr.Str("d"), "ts": num("1")})
+	put(t, s, attr.Item{"dev": attr.Str("d"), "ts": num("2")})
+	clk.t.Store(1000 + 3600)
+	put(t, s, attr.Item{"dev": attr.Str("d"), "ts": num("3")})
+	clk.t.Store(1000 + 24*3600 + 1) // the first two are past retention
+	n, err := s.TrimStreams(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("trimmed %d, %v", n, err)
+	}
+	recs := records(t, s)
+	if len(recs) != 1 || recs[0]["dynamodb"].(map[string]any)["SequenceNumber"] != SeqString(3) {
+		t.Fatalf("after trim: %v", recs)
+	}
+	if si := s.ListStreams("sensors")[0]; si.StartSeq != SeqString(3) {
+		t.Fatalf("StartingSequenceNumber %s", si.StartSeq)
+	}
+}

@@ -153,7 +153,7 @@ func (s *Service) streamInfo(t *table) StreamInfo {
 	next, _ := t.stream.snapshot()
 	si := StreamInfo{ARN: s.streamARN(def), Label: def.Stream.Label, Table: def.Name,
 		ViewType: def.Stream.ViewType, Status: "ENABLED", ShardID: shardID(def),
-		StartSeq: SeqString(1), KeySchema: keyElems(def)}
+		StartSeq: SeqString(s.firstSeq(context.Background(), def.ID, next)), KeySchema: keyElems(def)}
 	si.Created, _ = time.Parse("2006-01-02T15:04:05.000", def.Stream.Label)
 	if !def.Stream.Enabled {
 		si.Status = "DISABLED"
@@ -306,9 +306,66 @@ func (s *Service) ttlLoop() {
 			if _, err := s.ExpireNow(ctx); err != nil {
 				s.log.Warn("ttl sweep", "err", err)
 			}
+			if _, err := s.TrimStreams(ctx); err != nil {
+				s.log.Warn("stream trim", "err", err)
+			}
 			cancel()
 		}
 	}
+}
+
+// StreamRetention is how long stream records are kept.
+const StreamRetention = 24 * time.Hour
+
+// TrimStreams deletes stream records older than StreamRetention and returns
+// how many were deleted.
+func (s *Service) TrimStreams(ctx context.Context) (int, error) {
+	s.mu.RLock()
+	var ids []uint64
+	for _, t := range s.tabs {
+		if d := t.def.Load(); d.Stream.Label != "" {
+			ids = append(ids, d.ID)
+		}
+	}
+	s.mu.RUnlock()
+	cutoff := s.cfg.Now().Add(-StreamRetention).Unix()
+	n := 0
+	for _, id := range ids {
+		p := append([]byte(prefixStream), idBytes(id)...)
+		var end []byte
+		err := kv.Scan(ctx, s.kv, kv.Prefix(p), func(k, v []byte) bool {
+			var rec struct {
+				Dynamodb struct{ ApproximateCreationDateTime int64 } `json:"dynamodb"`
+			}
+			if json.Unmarshal(v, &rec) != nil || rec.Dynamodb.ApproximateCreationDateTime > cutoff {
+				return false
+			}
+			end = append(end[:0], k...)
+			n++
+			return n%10000 != 0
+		})
+		if err != nil {
+			return n, err
+		}
+		if end != nil {
+			if err := s.kv.Write(ctx, kv.DelRange(p, kv.PrefixEnd(end))); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// firstSeq is the oldest stream record still kept (next when none).
+func (s *Service) firstSeq(ctx context.Context, id, next uint64) uint64 {
+	p := append([]byte(prefixStream), idBytes(id)...)
+	it := s.kv.Iter(ctx, kv.Prefix(p))
+	defer it.Close()
+	if it.Next() {
+		k := it.Key()
+		return binary.BigEndian.Uint64(k[len(k)-8:])
+	}
+	return next + 1
 }
 
 // ExpireNow deletes every item whose TTL attribute is in the past and
