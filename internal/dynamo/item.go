@@ -594,3 +594,11 @@ func (s *Service) GetItemRaw(ctx context.Context, table string, key attr.Item) (
 	}
 	return v, nil
 }
+
+// CheckWrite validates op against the table's schema (key shape, types,
+// size) without writing, so a batch can be rejected before any of it is
+// applied.
+func (s *Service) CheckWrite(op WriteOp) error {
+	_, _, _, err := s.resolve(&op)
+	return err
+}

@@ -544,10 +544,8 @@ func (h *Handler) lBatchWrite(ctx context.Context, body []byte) (any, error) {
 		}
 		resp[table] = map[string]any{"ConsumedCapacityUnits": units}
 	}
-	for _, op := range ops {
-		if _, err := h.svc.Write(ctx, op); err != nil {
-			return nil, err
-		}
+	if err := h.writeAll(ctx, ops); err != nil {
+		return nil, err
 	}
 	return map[string]any{"Responses": resp, "UnprocessedItems": map[string]any{}}, nil
 }

@@ -400,22 +400,12 @@ func (h *Handler) batchWrite(ctx context.Context, body []byte) (any, error) {
 			jobs = append(jobs, job{op})
 		}
 	}
-	// the writes go in concurrently so that they share fsyncs
-	errc := make(chan error, len(jobs))
-	for _, j := range jobs {
-		go func(op dynamo.WriteOp) {
-			_, err := h.svc.Write(ctx, op)
-			errc <- err
-		}(j.op)
+	ops := make([]dynamo.WriteOp, len(jobs))
+	for i, j := range jobs {
+		ops[i] = j.op
 	}
-	var first error
-	for range jobs {
-		if err := <-errc; err != nil && first == nil {
-			first = err
-		}
-	}
-	if first != nil {
-		return nil, first
+	if err := h.writeAll(ctx, ops); err != nil {
+		return nil, err
 	}
 	out := map[string]any{"UnprocessedItems": map[string]any{}}
 	if req.ReturnConsumedCapacity == "TOTAL" || req.ReturnConsumedCapacity == "INDEXES" {
@@ -573,4 +563,28 @@ func (h *Handler) transactGet(ctx context.Context, body []byte) (any, error) {
 		}
 	}
 	return map[string]any{"Responses": resp}, nil
+}
+
+// writeAll validates every write, then runs them concurrently so that they
+// share fsyncs (a batch is not a transaction: each write is atomic alone).
+func (h *Handler) writeAll(ctx context.Context, ops []dynamo.WriteOp) error {
+	for _, op := range ops {
+		if err := h.svc.CheckWrite(op); err != nil {
+			return err
+		}
+	}
+	errc := make(chan error, len(ops))
+	for _, op := range ops {
+		go func(op dynamo.WriteOp) {
+			_, err := h.svc.Write(ctx, op)
+			errc <- err
+		}(op)
+	}
+	var first error
+	for range ops {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }

@@ -302,3 +302,21 @@ func TestSDKPartiQLAndBatch(t *testing.T) {
 		t.Fatalf("segments saw %d items, want 26", total)
 	}
 }
+
+// A batch with one bad item writes nothing.
+func TestSDKBatchValidatesFirst(t *testing.T) {
+	ctx := context.Background()
+	c, _ := newServer(t)
+	createOrders(t, c)
+	_, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{"orders": {
+		{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{"cust": s("v"), "ts": n("1")}}},
+		{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{"cust": s("v")}}},
+	}}})
+	if err == nil || !contains(err.Error(), "Missing the key ts in the item") {
+		t.Fatalf("bad batch: %v", err)
+	}
+	g, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("orders"), Key: map[string]types.AttributeValue{"cust": s("v"), "ts": n("1")}})
+	if err != nil || g.Item != nil {
+		t.Fatalf("part of a rejected batch was written: %v %v", g.Item, err)
+	}
+}
