@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"skyhub/internal/aws/edge"
+
 	"skyhub/internal/errs"
+	"skyhub/internal/hub"
 	"skyhub/internal/kinesis"
 	"skyhub/internal/kinesis/kinesisapi"
 )
@@ -36,7 +39,31 @@ func (a *App) mountKinesis(ctx context.Context, e *edge.Edge) error {
 	if err != nil {
 		return err
 	}
+	a.OnClose("kinesis rules", func(context.Context) error { rules.Close(); return nil })
 	mountKinesisRules(a.Mux, rules)
+	if a.Metrics != nil {
+		a.Metrics.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skyhub_kinesis_rule_dropped_total",
+				Help: "Device messages a full Kinesis rule queue dropped."}, func() float64 { return float64(rules.Dropped()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skyhub_kinesis_rule_failed_total",
+				Help: "Device messages a Kinesis rule could not write."}, func() float64 { return float64(rules.Failed()) }))
+	}
+	// Every message the SkyNet hub routes goes to the streams whose rules
+	// name its sender (or "*"); Observe callbacks must not block, so the
+	// message is queued.
+	if a.SkyNetHub != nil {
+		stop := a.SkyNetHub.Observe(func(d hub.Delivery) {
+			if !rules.Matches(d.From) {
+				return
+			}
+			b, err := json.Marshal(d.Message)
+			if err != nil {
+				return
+			}
+			rules.Enqueue(d.From, b)
+		})
+		a.OnClose("kinesis hub feed", func(context.Context) error { stop(); return nil })
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"skyhub/internal/errs"
 	"skyhub/internal/kv"
@@ -19,12 +20,28 @@ type Rule struct {
 	Stream string `json:"stream"`
 }
 
-// Rules holds the routing rules (durable under "kinesis/rule/").
+// Rules holds the routing rules (durable under "kinesis/rule/") and a
+// bounded feed queue: Enqueue never blocks the caller (the device hub); a
+// full queue drops the message and counts it in Dropped.
 type Rules struct {
 	svc   *Service
 	mu    sync.RWMutex
 	rules map[string]Rule
+
+	queue   chan feedItem
+	dropped atomic.Int64
+	failed  atomic.Int64
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
+
+type feedItem struct {
+	device  string
+	payload []byte
+}
+
+// FeedQueue bounds the messages waiting to be written into streams.
+const FeedQueue = 10000
 
 var ruleName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
 
@@ -32,7 +49,7 @@ func ruleKey(n string) []byte { return []byte("kinesis/rule/" + n) }
 
 // NewRules loads stored rules and adds the configured ones (not stored).
 func NewRules(ctx context.Context, svc *Service, configured []Rule) (*Rules, error) {
-	r := &Rules{svc: svc, rules: map[string]Rule{}}
+	r := &Rules{svc: svc, rules: map[string]Rule{}, queue: make(chan feedItem, FeedQueue)}
 	err := kv.Scan(ctx, svc.store, kv.Prefix([]byte("kinesis/rule/")), func(k, v []byte) bool {
 		var x Rule
 		if json.Unmarshal(v, &x) == nil {
@@ -49,7 +66,64 @@ func NewRules(ctx context.Context, svc *Service, configured []Rule) (*Rules, err
 		}
 		r.rules[x.Name] = x
 	}
+	fctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.wg.Add(1)
+	go r.feed(fctx)
 	return r, nil
+}
+
+func (r *Rules) feed(ctx context.Context) {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case it := <-r.queue:
+			if _, err := r.Route(ctx, it.device, it.payload); err != nil {
+				r.failed.Add(1)
+				r.svc.cfg.Log.Warn("kinesis rule write failed", "device", it.device, "err", err)
+			}
+		}
+	}
+}
+
+// Matches reports whether any rule takes device's messages (cheap; lets
+// callers skip encoding a message no rule wants).
+func (r *Rules) Matches(device string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, x := range r.rules {
+		if x.Device == "*" || x.Device == device {
+			return true
+		}
+	}
+	return false
+}
+
+// Enqueue queues a device message for the rules without blocking; it
+// reports false (and counts a drop) when the queue is full.
+func (r *Rules) Enqueue(device string, payload []byte) bool {
+	select {
+	case r.queue <- feedItem{device, payload}:
+		return true
+	default:
+		r.dropped.Add(1)
+		return false
+	}
+}
+
+// Dropped is how many messages a full queue dropped; Failed how many
+// could not be written (e.g. the stream does not exist).
+func (r *Rules) Dropped() int64 { return r.dropped.Load() }
+
+// Failed counts messages whose stream write failed.
+func (r *Rules) Failed() int64 { return r.failed.Load() }
+
+// Close stops the feed (queued messages not yet written are discarded).
+func (r *Rules) Close() {
+	r.cancel()
+	r.wg.Wait()
 }
 
 // Put creates or replaces a rule.

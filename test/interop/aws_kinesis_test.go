@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -221,4 +222,70 @@ func TestKinesisKill9(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged records before kill -9, %d found after restart", len(acked), len(found))
+}
+
+// TestKinesisRuleFromSkyNet: a rule made over the HTTP API routes a SkyNet
+// device's messages (sent with the SkyNet REST API) into a stream.
+func TestKinesisRuleFromSkyNet(t *testing.T) {
+	a := apptest.New(t, func(c *config.Config) { c.AWS.Kinesis.StatusDelay = 0 })
+	base, ep := apptest.URL(a, "http"), apptest.URL(a, "aws")
+	c := kinesisClient(ep)
+	ctx := context.Background()
+	if _, err := c.CreateStream(ctx, &awsk.CreateStreamInput{StreamName: aws.String("devices"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, path, body string, hdr map[string]string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	_, dev := do("POST", "/devices", `{"type":"sensor"}`, nil)
+	uuid, _ := dev["uuid"].(string)
+	token, _ := dev["token"].(string)
+	if uuid == "" {
+		t.Fatalf("register: %v", dev)
+	}
+	if st, m := do("PUT", "/kinesis-rules/sensors", fmt.Sprintf(`{"device":%q,"stream":"devices"}`, uuid), nil); st != 200 {
+		t.Fatalf("rule: %d %v", st, m)
+	}
+	if st, _ := do("PUT", "/kinesis-rules/bad", `{"device":"x","stream":"no spaces allowed"}`, nil); st != 400 {
+		t.Fatalf("bad rule accepted: %d", st)
+	}
+	hdr := map[string]string{"skynet_auth_uuid": uuid, "skynet_auth_token": token}
+	if st, m := do("POST", "/messages", `{"devices":"*","payload":{"temperature":21.5}}`, hdr); st != 200 {
+		t.Fatalf("message: %d %v", st, m)
+	}
+	it, err := c.GetShardIterator(ctx, &awsk.GetShardIteratorInput{StreamName: aws.String("devices"), ShardId: aws.String("shardId-000000000000"),
+		ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := c.GetRecords(ctx, &awsk.GetRecordsInput{ShardIterator: it.ShardIterator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Records) > 0 {
+			r := out.Records[0]
+			if *r.PartitionKey != uuid || !strings.Contains(string(r.Data), `"temperature":21.5`) {
+				t.Fatalf("record: %s %s", *r.PartitionKey, r.Data)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the device message never reached the stream")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
