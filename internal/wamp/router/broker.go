@@ -50,16 +50,20 @@ type subscription struct {
 	subscribers []*session // in subscription order; copy-on-write
 }
 
+// maxStoredTopics bounds the topics a realm keeps retained events and
+// event history for; past it new topics are not stored (logged, counted).
+const maxStoredTopics = 100000
+
 type retainedEvent struct {
-	pub     *session // may be gone; only its identity is used
-	pubID   wamp.ID
-	authid  string
-	role    string
-	options wamp.Dict
-	args    wamp.List
-	kwargs  wamp.Dict
-	topic   wamp.URI
-	filter  eligibility
+	pubSession wamp.ID
+	pubID      wamp.ID
+	authid     string
+	role       string
+	options    wamp.Dict
+	args       wamp.List
+	kwargs     wamp.Dict
+	topic      wamp.URI
+	filter     eligibility
 }
 
 func newBroker(rl *realm) *broker {
@@ -308,8 +312,12 @@ func (b *broker) publish(s *session, m *wamp.Publish) {
 	}
 	if retain, _ := wamp.OptBool(m.Options, "retain"); retain {
 		b.rmu.Lock()
-		b.retained[m.Topic] = &retainedEvent{pubID: pubID, authid: s.authid, role: s.authrole, pub: s,
-			options: m.Options, args: m.Arguments, kwargs: m.ArgumentsKw, topic: m.Topic, filter: elig}
+		if _, ok := b.retained[m.Topic]; ok || len(b.retained) < maxStoredTopics {
+			b.retained[m.Topic] = &retainedEvent{pubID: pubID, authid: s.authid, role: s.authrole, pubSession: s.id,
+				options: m.Options, args: m.Arguments, kwargs: m.ArgumentsKw, topic: m.Topic, filter: elig}
+		} else {
+			b.storeFull("retained")
+		}
 		b.rmu.Unlock()
 	}
 	if ack {
@@ -399,7 +407,7 @@ func (b *broker) deliverRetained(s *session, sub *subscription) {
 			d["topic"] = string(r.topic)
 		}
 		if disclose, _ := wamp.OptBool(r.options, "disclose_me"); disclose {
-			d["publisher"], d["publisher_authid"], d["publisher_authrole"] = r.pub.id, r.authid, r.role
+			d["publisher"], d["publisher_authid"], d["publisher_authrole"] = r.pubSession, r.authid, r.role
 		}
 		s.send(&wamp.Event{Subscription: sub.id, Publication: r.pubID, Details: d, Arguments: r.args, ArgumentsKw: r.kwargs})
 	}
@@ -448,6 +456,10 @@ func (b *broker) record(topic wamp.URI, pubID wamp.ID, pub *publisherInfo, args 
 	defer b.hmu.Unlock()
 	r := b.history[topic]
 	if r == nil {
+		if len(b.history) >= maxStoredTopics {
+			b.storeFull("history")
+			return
+		}
 		r = &eventRing{limit: limit}
 		b.history[topic] = r
 	}
@@ -483,4 +495,9 @@ func (b *broker) events(sub *subscription, limit int) []any {
 		out[i] = d
 	}
 	return out
+}
+
+func (b *broker) storeFull(store string) {
+	b.rl.r.metrics.storeFull.WithLabelValues(store).Inc()
+	b.rl.r.log.Warn("wamp: topic store full, publication not stored", "realm", string(b.rl.name), "store", store, "topics", maxStoredTopics)
 }

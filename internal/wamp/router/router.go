@@ -261,6 +261,7 @@ type metrics struct {
 	violations prometheus.Counter
 	authFail   prometheus.Counter
 	sendFail   prometheus.Counter
+	storeFull  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -270,6 +271,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		violations: prometheus.NewCounter(prometheus.CounterOpts{Name: "skyhub_wamp_protocol_violations_total", Help: "Sessions aborted for a protocol violation."}),
 		authFail:   prometheus.NewCounter(prometheus.CounterOpts{Name: "skyhub_wamp_auth_failures_total", Help: "Failed WAMP authentications."}),
 		sendFail:   prometheus.NewCounter(prometheus.CounterOpts{Name: "skyhub_wamp_send_failures_total", Help: "Messages a peer's queue refused (the transport disconnected it)."}),
+		storeFull:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "skyhub_wamp_store_full_total", Help: "Publications not retained or not kept in history because the realm's topic store was full."}, []string{"store"}),
 	}
 	m.inByType = map[wamp.MessageType]prometheus.Counter{}
 	for t := wamp.MessageType(1); t <= wamp.YIELD; t++ {
@@ -278,7 +280,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.sessions, m.msgsIn, m.violations, m.authFail, m.sendFail} {
+		for _, c := range []prometheus.Collector{m.sessions, m.msgsIn, m.violations, m.authFail, m.sendFail, m.storeFull} {
 			_ = reg.Register(c)
 		}
 	}
