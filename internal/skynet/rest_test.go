@@ -2,8 +2,10 @@ package skynet_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -299,5 +301,51 @@ func TestSubscribeStreams(t *testing.T) {
 		if err := json.Unmarshal([]byte(strings.TrimSuffix(line, want)), &m); err != nil || m["payload"] != style {
 			t.Fatalf("%s message %q: %v", style, line, err)
 		}
+	}
+}
+
+// TestLargeOfflineQueueNothingLost: a queue longer than a stream's buffer
+// arrives complete and in order over successive /subscribe connections
+// (each closes when its buffer overflows, after writing what it accepted).
+func TestLargeOfflineQueueNothingLost(t *testing.T) {
+	c := newClient(t, nil)
+	sender, stok := c.register("name=s")
+	recv, rtok := c.register("name=r&offlineQueue=true")
+	h := map[string]string{"skynet_auth_uuid": sender, "skynet_auth_token": stok}
+	const n = 600
+	for i := 0; i < n; i++ {
+		if st, d := c.do("POST", "/messages", "application/json", fmt.Sprintf(`{"devices":"%s","payload":%d}`, recv, i), h); st != 200 {
+			t.Fatalf("message %d: %d %v", i, st, d)
+		}
+	}
+	next := 0
+	for attempt := 0; next < n && attempt < 10; attempt++ {
+		req, _ := http.NewRequest("GET", c.base+"/subscribe", nil)
+		req.SetBasicAuth(recv, rtok)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			var m struct{ Payload int }
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				t.Fatalf("line %q: %v", sc.Text(), err)
+			}
+			if m.Payload != next {
+				t.Fatalf("got message %d, want %d", m.Payload, next)
+			}
+			next++
+			if next == n {
+				break
+			}
+		}
+		resp.Body.Close()
+		cancel()
+	}
+	if next != n {
+		t.Fatalf("received %d of %d queued messages", next, n)
 	}
 }

@@ -16,35 +16,44 @@ import (
 // more than its buffer is closed with a reason rather than losing messages
 // silently.
 type stream struct {
-	ch     chan any
-	done   chan struct{}
-	once   sync.Once
-	reason string
+	ch   chan any
+	done chan struct{}
+
+	mu      sync.Mutex // orders Deliver against stop: nothing enters ch after done
+	stopped bool
+	reason  string
 }
 
 func (s *stream) Deliver(event string, payload any, reply func(args ...any)) error {
 	if event != "message" {
 		return nil // config/unregistered pushes are for sockets
 	}
-	select {
-	case <-s.done:
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
 		return errs.E("skynet.stream", errs.Unavailable, "stream closed")
-	default:
 	}
 	select {
 	case s.ch <- payload:
 		return nil
 	default:
-		s.stop("subscriber too slow: stream buffer full")
+		s.stopLocked("subscriber too slow: stream buffer full")
 		return errs.E("skynet.stream", errs.Unavailable, "subscriber too slow")
 	}
 }
 
 func (s *stream) stop(reason string) {
-	s.once.Do(func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked(reason)
+}
+
+func (s *stream) stopLocked(reason string) {
+	if !s.stopped {
+		s.stopped = true
 		s.reason = reason
 		close(s.done)
-	})
+	}
 }
 
 // subscribe serves GET /subscribe[/:uuid[/:type]]. The lecture's style
@@ -139,11 +148,21 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) error {
 	own := full && uuid == me.UUID() && typ == ""
 	switch {
 	case own:
-		// attached after the header so queued messages stream out
-		if err := a.hub.Connect(ctx, uuid, s, remoteIP(r), "http"); err != nil {
-			a.log.Warn("subscribe connect", "uuid", uuid, "err", err)
-		}
-		defer a.hub.Disconnect(context.WithoutCancel(ctx), uuid, s)
+		// Connect drains the offline queue into the stream: run it beside
+		// the writer loop below so a long queue flows instead of
+		// overflowing the buffer (which would end the stream early; nothing
+		// is lost then, the rest stays queued for the next connection).
+		connected := make(chan struct{})
+		go func() {
+			defer close(connected)
+			if err := a.hub.Connect(ctx, uuid, s, remoteIP(r), "http"); err != nil {
+				a.log.Warn("subscribe connect", "uuid", uuid, "err", err)
+			}
+		}()
+		defer func() {
+			<-connected
+			a.hub.Disconnect(context.WithoutCancel(ctx), uuid, s)
+		}()
 	default:
 		if typ != "broadcast" && full {
 			a.hub.Subscribe(s, uuid, hub.Received)
@@ -163,6 +182,18 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) error {
 		case <-ctx.Done():
 			return nil
 		case <-s.done:
+			// what was accepted before the stop is written out: it may have
+			// come from the durable offline queue, which no longer has it
+			for more := true; more; {
+				select {
+				case m := <-s.ch:
+					if b, err := json.Marshal(m); err == nil {
+						w.Write(append(b, sep...))
+					}
+				default:
+					more = false
+				}
+			}
 			a.log.Debug("subscribe stream closed", "uuid", uuid, "reason", s.reason)
 			return nil
 		case m := <-s.ch:
