@@ -19,7 +19,7 @@ func (a *App) mountSQS(ctx context.Context, e *edge.Edge) error {
 		return err
 	}
 	a.OnClose("sqs", func(context.Context) error { return svc.Close() })
-	h := sqsapi.New(sqsapi.Config{Service: svc, Log: a.Log.With("svc", "sqs")})
+	h := sqsapi.New(sqsapi.Config{Service: svc, Log: a.Log.With("svc", "sqs"), Metrics: a.Metrics})
 	e.HandleQuery(sqsapi.Version, h)
 	e.HandleTarget(sqsapi.TargetPrefix, h)
 	a.SQS = svc

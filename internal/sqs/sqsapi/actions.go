@@ -315,6 +315,7 @@ func (a *API) sendMessage(c *call) error {
 	if err != nil {
 		return err
 	}
+	a.metrics.messages.WithLabelValues("sent").Inc()
 	b := &xb{}
 	sendXML(b, r)
 	return c.reply(sendJSON("", r), b)
@@ -435,6 +436,7 @@ func (a *API) sendMessageBatch(c *call) error {
 			continue
 		}
 		ok = append(ok, sendJSON(id, res[j]))
+		a.metrics.messages.WithLabelValues("sent").Inc()
 		b.open("SendMessageBatchResultEntry")
 		b.el("Id", id)
 		sendXML(b, res[j])
@@ -487,6 +489,7 @@ func (a *API) receiveMessage(c *call) error {
 		}
 		return err
 	}
+	a.metrics.messages.WithLabelValues("received").Add(float64(len(msgs)))
 	b := &xb{}
 	out := struct {
 		Messages []messageJSON `json:"Messages,omitempty"`
@@ -526,6 +529,7 @@ func (a *API) deleteMessage(c *call) error {
 	if err := a.svc.DeleteMessage(c.r.Context(), name, c.in.ReceiptHandle); err != nil {
 		return err
 	}
+	a.metrics.messages.WithLabelValues("deleted").Inc()
 	return c.reply(nil, nil)
 }
 
@@ -576,6 +580,7 @@ func (a *API) deleteMessageBatch(c *call) error {
 			ids = append(ids, e.ID)
 		}
 	}
+	a.metrics.messages.WithLabelValues("deleted").Add(float64(len(ids)))
 	return c.batchIDs("DeleteMessageBatchResultEntry", ids, failed)
 }
 

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"skyhub/internal/aws/awsproto"
 	"skyhub/internal/aws/edge"
 	"skyhub/internal/errs"
@@ -40,6 +42,9 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; default 16 MiB (a 10-entry batch
 	// of 1 MiB messages, form-encoded).
 	MaxBodyBytes int64
+	// Metrics, when set, receives skyhub_sqs_requests_total and
+	// skyhub_sqs_messages_total.
+	Metrics prometheus.Registerer
 }
 
 // API is the SQS wire handler.
@@ -48,6 +53,7 @@ type API struct {
 	log      *slog.Logger
 	max      int64
 	handlers map[string]handler
+	metrics  *metrics
 }
 
 // New returns the handler.
@@ -58,7 +64,7 @@ func New(cfg Config) *API {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{svc: cfg.Service, log: cfg.Log, max: cfg.MaxBodyBytes}
+	a := &API{svc: cfg.Service, log: cfg.Log, max: cfg.MaxBodyBytes, metrics: newMetrics(cfg.Metrics)}
 	a.handlers = a.actions()
 	return a
 }
@@ -120,7 +126,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h(c); err != nil {
 		a.fail(c, err)
+		return
 	}
+	a.metrics.request(c.action, "ok")
 }
 
 // queryParams merges the URL query with a form body (POST).
@@ -145,6 +153,11 @@ func queryParams(r *http.Request, body []byte) (url.Values, error) {
 // fail renders err in the request's protocol.
 func (a *API) fail(c *call, err error) {
 	code := sqs.CodeOf(err)
+	action := c.action
+	if _, ok := a.handlers[action]; !ok {
+		action = "unknown"
+	}
+	a.metrics.request(action, code.Type)
 	msg := errs.Message(err, "")
 	if code == sqs.CodeInternalError || errs.KindOf(err) == errs.Internal {
 		a.log.Error("sqs request failed", "action", c.action, "err", err)

@@ -11,11 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"skyhub/internal/kv/pebblekv"
 	"skyhub/internal/sqs"
 )
 
-func newAPI(t testing.TB) *API {
+func newAPI(t testing.TB) *API { return newAPIWith(t, nil) }
+
+func newAPIWith(t testing.TB, reg prometheus.Registerer) *API {
 	st, err := pebblekv.Open(pebblekv.Config{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +30,7 @@ func newAPI(t testing.TB) *API {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close(); st.Close() })
-	return New(Config{Service: svc})
+	return New(Config{Service: svc, Metrics: reg})
 }
 
 func TestDecodeQueryLists(t *testing.T) {
@@ -65,7 +70,8 @@ func do(t *testing.T, h http.Handler, req *http.Request) (int, http.Header, stri
 }
 
 func TestBothProtocols(t *testing.T) {
-	a := newAPI(t)
+	reg := prometheus.NewRegistry()
+	a := newAPIWith(t, reg)
 	form := func(s string) *http.Request {
 		r := httptest.NewRequest("POST", "http://sqs.local/", strings.NewReader(s))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -104,4 +110,19 @@ func TestBothProtocols(t *testing.T) {
 	if st != 400 || h.Get("x-amzn-query-error") != "InvalidParameterValue;Sender" || !strings.Contains(body, "Value 0 for parameter MaxNumberOfMessages") {
 		t.Fatalf("bad max: %d %v %s", st, h, body)
 	}
+	if n := counterValue(a.metrics.messages.WithLabelValues("sent")); n != 1 {
+		t.Fatalf("sent counter = %v", n)
+	}
+	if n := counterValue(a.metrics.messages.WithLabelValues("received")); n != 1 {
+		t.Fatalf("received counter = %v", n)
+	}
+	if n := counterValue(a.metrics.requests.WithLabelValues("ReceiveMessage", "InvalidParameterValue")); n != 1 {
+		t.Fatalf("error counter = %v", n)
+	}
+}
+
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	c.Write(&m)
+	return m.GetCounter().GetValue()
 }
