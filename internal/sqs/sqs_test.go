@@ -510,3 +510,19 @@ func TestReceiveRequestAttemptID(t *testing.T) {
 		t.Fatalf("a new attempt id got in-flight messages: %+v", other)
 	}
 }
+
+func TestSendToARN(t *testing.T) {
+	s := newSvc(t, newStore(t), nil)
+	must(t, s.CreateQueue(ctx, "events", nil, nil))
+	var snd Sender = s
+	id, err := snd.SendToARN(ctx, snd.ARN("events"), `{"Records":[]}`)
+	must(t, err)
+	ms, _ := s.ReceiveMessage(ctx, "events", ReceiveInput{})
+	if len(ms) != 1 || ms[0].MessageID != id || ms[0].Body != `{"Records":[]}` {
+		t.Fatalf("got %+v", ms)
+	}
+	_, err = snd.SendToARN(ctx, snd.ARN("missing"), "x")
+	wantCode(t, err, CodeQueueDoesNotExist)
+	_, err = snd.SendToARN(ctx, "not-an-arn", "x")
+	wantCode(t, err, CodeInvalidParameterValue)
+}
