@@ -35,7 +35,7 @@ func TestWelcomeAnnouncesImplementedFeatures(t *testing.T) {
 			"payload_passthru_mode", "event_history"},
 		"dealer": {"call_canceling", "call_timeout", "caller_identification", "pattern_based_registration",
 			"progressive_call_results", "registration_meta_api", "session_meta_api", "shared_registration", "testament_meta_api",
-			"payload_passthru_mode"},
+			"payload_passthru_mode", "progressive_call_invocations"},
 	}
 	for role, feats := range want {
 		r, _ := wamp.OptDict(roles, role)
@@ -497,4 +497,60 @@ func TestPayloadPassthru(t *testing.T) {
 	if ev := expect[*wamp.Event](sub); len(ev.Details) != 0 {
 		t.Fatalf("EVENT %v", ev.Details)
 	}
+}
+
+func TestProgressiveCallInvocations(t *testing.T) {
+	r := newRouter(t)
+	callee := joinRoles(t, r, calleeWith("progressive_call_invocations", "call_canceling", "progressive_call_results"))
+	plain := joinRoles(t, r, calleeWith())
+	caller := join(t, r, "realm1", nil)
+	callee.register("com.upload", nil)
+	plain.register("com.plain", nil)
+
+	req := caller.next()
+	for i, more := range []bool{true, true, false} {
+		opts := wamp.Dict{}
+		if more {
+			opts["progress"] = true
+		}
+		caller.send(&wamp.Call{Request: req, Options: opts, Procedure: "com.upload", Arguments: wamp.List{int64(i)}})
+	}
+	var invID wamp.ID
+	for i, more := range []bool{true, true, false} {
+		inv := expect[*wamp.Invocation](callee)
+		if i == 0 {
+			invID = inv.Request
+		}
+		if inv.Request != invID || num(inv.Arguments[0]) != int64(i) || (inv.Details["progress"] == true) != more {
+			t.Fatalf("chunk %d: %s", i, dump(inv))
+		}
+	}
+	callee.send(&wamp.Yield{Request: invID, Options: wamp.Dict{}, Arguments: wamp.List{"stored"}})
+	if res := expect[*wamp.Result](caller); res.Request != req || res.Arguments[0] != "stored" {
+		t.Fatalf("got %s", dump(res))
+	}
+
+	// An early answer: later chunks are dropped, not violations.
+	req = caller.next()
+	caller.send(&wamp.Call{Request: req, Options: wamp.Dict{"progress": true}, Procedure: "com.upload"})
+	inv := expect[*wamp.Invocation](callee)
+	callee.send(&wamp.Error{Type: wamp.INVOCATION, Request: inv.Request, Details: wamp.Dict{}, Error: "com.error.too_big"})
+	if e := expect[*wamp.Error](caller); e.Error != "com.error.too_big" {
+		t.Fatal(e.Error)
+	}
+	caller.send(&wamp.Call{Request: req, Options: wamp.Dict{"progress": true}, Procedure: "com.upload"})
+	caller.send(&wamp.Call{Request: req, Options: wamp.Dict{}, Procedure: "com.upload"})
+	callee.quiet()
+	caller.callErr("com.nothing") // the session is healthy and ids continue
+
+	// A callee that did not announce the feature is not sent chunks.
+	caller.callRaw("com.plain", wamp.Dict{"progress": true})
+	if e := expect[*wamp.Error](caller); e.Error != wamp.ErrFeatureNotSupported {
+		t.Fatal(e.Error)
+	}
+	plain.quiet()
+
+	// Reusing the id of a finished call is still a violation.
+	caller.send(&wamp.Call{Request: req, Options: wamp.Dict{}, Procedure: "com.upload"})
+	caller.abort(wamp.ErrProtocolViolation)
 }

@@ -62,6 +62,7 @@ func (r *Router) establish(p wamp.Peer) *session {
 		peer:           p,
 		calleeProgress: hasFeature(hello.Details, "callee", "progressive_call_results"),
 		calleeCancel:   hasFeature(hello.Details, "callee", "call_canceling"),
+		calleeProgInv:  hasFeature(hello.Details, "callee", "progressive_call_invocations"),
 		created:        time.Now().UTC(),
 		subs:           map[wamp.ID]*subscription{},
 		regs:           map[wamp.ID]*registration{},

@@ -54,7 +54,13 @@ type call struct {
 	reply     chan *wamp.Message // router's own calls
 	callee    *session
 	invReq    wamp.ID
+	regID     wamp.ID
 	progress  bool // forward progressive results to the caller
+
+	// streaming: a progressive call invocation whose caller has not sent
+	// its final chunk yet. While set, the call stays in the caller's map
+	// even when answered, so late chunks are recognised and dropped.
+	streaming atomic.Bool
 
 	mu         sync.Mutex
 	callerDone bool
@@ -240,10 +246,7 @@ func (d *dealer) call(s *session, m *wamp.Call) {
 		s.errorReply(wamp.CALL, m.Request, wamp.ErrInvalidURI, "invalid procedure URI "+string(m.Procedure))
 		return
 	}
-	if p, _ := wamp.OptBool(m.Options, "progress"); p {
-		s.errorReply(wamp.CALL, m.Request, wamp.ErrFeatureNotSupported, "progressive call invocations are not supported")
-		return
-	}
+	streaming, _ := wamp.OptBool(m.Options, "progress")
 	if ok, reason := s.authorize(m.Procedure, "call"); !ok {
 		s.errorReply(wamp.CALL, m.Request, reason, "not authorized to call "+string(m.Procedure))
 		return
@@ -267,14 +270,22 @@ func (d *dealer) call(s *session, m *wamp.Call) {
 		s.errorReply(wamp.CALL, m.Request, wamp.ErrNoSuchProcedure, "no callee for "+string(m.Procedure))
 		return
 	}
+	if streaming && !ce.s.calleeProgInv {
+		s.errorReply(wamp.CALL, m.Request, wamp.ErrFeatureNotSupported, "the callee does not support progressive call invocations")
+		return
+	}
 	wantProgress, _ := wamp.OptBool(m.Options, "receive_progress")
-	c := &call{caller: s, callerReq: m.Request, callee: ce.s, progress: wantProgress && ce.s.calleeProgress}
+	c := &call{caller: s, callerReq: m.Request, callee: ce.s, regID: reg.id, progress: wantProgress && ce.s.calleeProgress}
+	c.streaming.Store(streaming)
 	det := copyPPT(wamp.Dict{}, m.Options)
 	if reg.match != wamp.MatchExact {
 		det["procedure"] = string(m.Procedure)
 	}
 	if c.progress {
 		det["receive_progress"] = true
+	}
+	if streaming {
+		det["progress"] = true
 	}
 	if disclose || ce.discloseCaller {
 		det["caller"], det["caller_authid"], det["caller_authrole"] = s.id, s.authid, s.authrole
@@ -312,6 +323,46 @@ func (c *call) startTimer(d time.Duration, f func()) {
 	c.mu.Unlock()
 }
 
+// continueCall routes a further chunk (CALL with the request id of a
+// progressive call invocation still streaming) to the same callee, as an
+// INVOCATION with the same id. It reports false when m starts a new call.
+func (d *dealer) continueCall(s *session, m *wamp.Call) bool {
+	s.mu.Lock()
+	c := s.calls[m.Request]
+	s.mu.Unlock()
+	if c == nil || !c.streaming.Load() {
+		return false
+	}
+	more, _ := wamp.OptBool(m.Options, "progress")
+	det := copyPPT(wamp.Dict{}, m.Options)
+	if more {
+		det["progress"] = true
+	}
+	c.mu.Lock()
+	c.streaming.Store(more)
+	done := c.callerDone
+	c.mu.Unlock()
+	if done {
+		// Answered or canceled meanwhile: the chunk has nowhere to go;
+		// after the final chunk the call is forgotten.
+		if !more {
+			s.mu.Lock()
+			if s.calls[m.Request] == c {
+				delete(s.calls, m.Request)
+			}
+			s.mu.Unlock()
+		}
+		return true
+	}
+	ce := c.callee
+	ce.mu.Lock()
+	if ce.invs[c.invReq] == c {
+		ce.send(&wamp.Invocation{Request: c.invReq, Registration: c.regID, Details: det, Arguments: m.Arguments, ArgumentsKw: m.ArgumentsKw})
+	}
+	ce.mu.Unlock()
+	return true
+}
+
 // invoke allocates the callee's next INVOCATION id and sends it, both
 // under the callee's lock so its INVOCATION ids arrive in order.
 func (d *dealer) invoke(c *call, regID wamp.ID, det wamp.Dict, args wamp.List, kw wamp.Dict) bool {
@@ -345,8 +396,9 @@ func (c *call) finish(m wamp.Message) bool {
 	} else {
 		c.caller.send(m)
 	}
+	keep := c.streaming.Load() // late chunks must still be recognised
 	c.mu.Unlock()
-	if c.caller != nil {
+	if c.caller != nil && !keep {
 		c.caller.mu.Lock()
 		if c.caller.calls[c.callerReq] == c {
 			delete(c.caller.calls, c.callerReq)

@@ -229,16 +229,17 @@ var (
 		"event_history":                 true,
 	}
 	dealerFeatures = wamp.Dict{
-		"call_canceling":             true,
-		"call_timeout":               true,
-		"caller_identification":      true,
-		"pattern_based_registration": true,
-		"progressive_call_results":   true,
-		"registration_meta_api":      true,
-		"session_meta_api":           true,
-		"shared_registration":        true,
-		"testament_meta_api":         true,
-		"payload_passthru_mode":      true,
+		"call_canceling":               true,
+		"call_timeout":                 true,
+		"caller_identification":        true,
+		"pattern_based_registration":   true,
+		"progressive_call_results":     true,
+		"progressive_call_invocations": true,
+		"registration_meta_api":        true,
+		"session_meta_api":             true,
+		"shared_registration":          true,
+		"testament_meta_api":           true,
+		"payload_passthru_mode":        true,
 	}
 )
 

@@ -24,6 +24,7 @@ type session struct {
 	// Client features.
 	calleeProgress bool // callee: progressive_call_results
 	calleeCancel   bool // callee: call_canceling
+	calleeProgInv  bool // callee: progressive_call_invocations
 	trusted        bool // router-local component: not subject to authorization
 	created        time.Time
 
@@ -196,6 +197,9 @@ func (s *session) handle(m wamp.Message) outcome {
 		}
 		s.realm.broker.unsubscribe(s, v)
 	case *wamp.Call:
+		if s.realm.dealer.continueCall(s, v) {
+			break // a further chunk of a progressive call invocation
+		}
 		if !s.checkReq(v.Request) {
 			return s.violation("CALL request id %d out of sequence (last %d)", v.Request, s.lastReq)
 		}
