@@ -53,20 +53,16 @@ go build -o "$WORK/s3bench" ./bench/aws/s3bench
 (cd "$LIMITS" && go build -o "$WORK/httpbare" ./cmd/httpbare)
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# Cold start: exec to the first healthy answer, on an empty data directory.
-start_ns=$(date +%s%N)
+# Cold start (exec to the first /healthz 200, polled every 1 ms) and idle RSS,
+# on fresh data directories, before the load.
+timeout 120 "${SPIN[@]}" "$WORK/s3bench" -scenario coldstart -bin "$WORK/skyhub" -runs 5
+
 SKYHUB_HOST=127.0.0.1 SKYHUB_PORT=$PORT_BASE SKYHUB_AWS_PORT=$SKY_AWS SKYHUB_WAMP_RAW_PORT=$((PORT_BASE + 2)) \
 	SKYHUB_LOG_LEVEL=error GOMAXPROCS=${SKY_GOMAXPROCS:-4} timeout 900 "${SPIN[@]}" "$WORK/skyhub" serve -data "$WORK/data" >"$WORK/skyhub.log" 2>&1 &
 SKY_TPID=$!
 PIDS+=($SKY_TPID)
-for _ in $(seq 1 2000); do
-	if curl -sf -o /dev/null "http://127.0.0.1:$PORT_BASE/healthz"; then break; fi
-done
-end_ns=$(date +%s%N)
+wait_port "$SKY_AWS"
 SKY_PID=$(pgrep -P "$SKY_TPID" | head -1 || echo "$SKY_TPID")
-echo "cold-start skyhub $(((end_ns - start_ns) / 1000000)) ms"
-sleep 1
-echo "idle-rss skyhub $(awk '/VmRSS/{print $2}' /proc/"$SKY_PID"/status) KiB"
 
 timeout 900 "${SPIN[@]}" moto_server -H 127.0.0.1 -p "$MOTO" >"$WORK/moto.log" 2>&1 &
 PIDS+=($!)

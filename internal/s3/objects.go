@@ -24,6 +24,9 @@ const MaxKeyLength = 1024
 
 var stripes [256]sync.Mutex
 
+// copyBufs holds the 256 KiB buffers large bodies stream through.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
 // lockKey serialises metadata updates of one object (writers of different
 // objects proceed in parallel and share fsyncs through group commit).
 func lockKey(b, k string) *sync.Mutex {
@@ -118,8 +121,9 @@ func (s *Service) writeBlob(ctx context.Context, op string, in *PutInput) (Part,
 		if w, err = s.bl.Create(ctx); err != nil {
 			return Part{}, "", nil, err
 		}
-		buf := make([]byte, 256<<10)
-		n, err = io.CopyBuffer(io.MultiWriter(append([]io.Writer{w}, hashers...)...), body, buf)
+		bp := copyBufs.Get().(*[]byte)
+		n, err = io.CopyBuffer(io.MultiWriter(append([]io.Writer{w}, hashers...)...), body, *bp)
+		copyBufs.Put(bp)
 		if err != nil {
 			w.Abort()
 			return Part{}, "", nil, err

@@ -32,7 +32,16 @@ func main() {
 	warm := flag.Duration("warmup", time.Second, "unmeasured warm-up")
 	bucket := flag.String("bucket", "bench", "bucket")
 	keys := flag.Int("keys", 100, "distinct keys for get")
+	bin := flag.String("bin", "", "coldstart: the skyhub binary to start")
+	runs := flag.Int("runs", 5, "coldstart: starts to measure")
 	flag.Parse()
+	if *scenario == "coldstart" {
+		if err := coldStart(*bin, *runs); err != nil {
+			fmt.Fprintln(os.Stderr, "s3bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if !runner.Loopback(*endpoint) {
 		fmt.Fprintln(os.Stderr, "s3bench: endpoint must be a loopback URL")
 		os.Exit(2)

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"skyhub/internal/aws/edge"
@@ -17,6 +18,9 @@ import (
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// copyBufs holds the 256 KiB buffers large bodies stream through.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 func trimAll(ss []string) []string {
 	out := make([]string, 0, len(ss))
@@ -334,9 +338,17 @@ func (h *Handler) getObject(c *req) error {
 	}
 	defer rc.Close()
 	c.w.WriteHeader(status)
-	buf := make([]byte, 256<<10)
-	if _, err := io.CopyBuffer(c.w, rc, buf); err != nil {
-		h.log.Debug("s3 get: copy", "err", err)
+	var err2 error
+	if length <= 32<<10 {
+		buf := make([]byte, length)
+		_, err2 = io.CopyBuffer(c.w, rc, buf)
+	} else {
+		bp := copyBufs.Get().(*[]byte)
+		_, err2 = io.CopyBuffer(c.w, rc, *bp)
+		copyBufs.Put(bp)
+	}
+	if err2 != nil {
+		h.log.Debug("s3 get: copy", "err", err2)
 	}
 	return nil
 }
