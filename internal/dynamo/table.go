@@ -218,11 +218,8 @@ var tableNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
 
 // ValidTableName checks a table name as DynamoDB does.
 func ValidTableName(param, name string) error {
-	if len(name) < 3 {
-		return invalid(fmt.Sprintf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length greater than or equal to 3", name, param))
-	}
-	if len(name) > 255 {
-		return invalid(fmt.Sprintf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to 255", name, param))
+	if len(name) < 3 || len(name) > 255 {
+		return invalid("TableName must be at least 3 characters long and at most 255 characters long")
 	}
 	if !tableNameRE.MatchString(name) {
 		return invalid(fmt.Sprintf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+", name, param))

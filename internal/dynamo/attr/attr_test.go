@@ -105,7 +105,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		`{"S":"a","N":"1"}`: "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
 		`{"SS":[]}`:         "One or more parameter values were invalid: An string set  may not be empty",
 		`{"SS":["a","a"]}`:  "One or more parameter values were invalid: Input collection [a, a] contains duplicates.",
-		`{"N":"x"}`:         "A value provided cannot be converted into a number",
+		`{"N":"x"}`:         "The parameter cannot be converted to a numeric value: x",
 		`{"NULL":false}`:    "One or more parameter values were invalid: Null attribute value types must have the value of true",
 	}
 	for in, msg := range bad {

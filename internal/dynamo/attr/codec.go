@@ -70,7 +70,7 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 	case w.N != nil:
 		s, err := NormalizeNumber(*w.N)
 		if err != nil {
-			return numErr(err)
+			return numErr(*w.N, err)
 		}
 		v.T, v.Str = N, s
 	case w.B != nil:
@@ -94,7 +94,7 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 		for i, s := range *w.NS {
 			n, err := NormalizeNumber(s)
 			if err != nil {
-				return numErr(err)
+				return numErr(s, err)
 			}
 			out[i] = n
 		}
@@ -163,9 +163,12 @@ func fastScalar(v *Value, data []byte) bool {
 	return false
 }
 
-func numErr(err error) error {
+func numErr(s string, err error) error {
 	if errors.Is(err, ErrNotNumber) {
-		return ValidationError("A value provided cannot be converted into a number")
+		if s == "" {
+			return ValidationError("The parameter cannot be converted to a numeric value")
+		}
+		return ValidationError("The parameter cannot be converted to a numeric value: " + s)
 	}
 	return ValidationError(err.Error())
 }

@@ -12,7 +12,7 @@ import (
 	"skyhub/internal/kv/pebblekv"
 )
 
-func benchHandler(b *testing.B) *ddbapi.Handler {
+func benchHandler(b testing.TB) *ddbapi.Handler {
 	st, err := pebblekv.Open(pebblekv.Config{InMemory: true})
 	if err != nil {
 		b.Fatal(err)
@@ -28,11 +28,16 @@ func benchHandler(b *testing.B) *ddbapi.Handler {
 	return h
 }
 
-func call(b testing.TB, h *ddbapi.Handler, op, body string) {
+func do(h *ddbapi.Handler, target, body string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest("POST", "/", strings.NewReader(body))
-	r.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
+	r.Header.Set("X-Amz-Target", target)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
+	return w
+}
+
+func call(b testing.TB, h *ddbapi.Handler, op, body string) {
+	w := do(h, "DynamoDB_20120810."+op, body)
 	if w.Code != 200 {
 		b.Fatalf("%s: %d %s", op, w.Code, w.Body.String())
 	}

@@ -37,14 +37,15 @@ type exprReq struct {
 }
 
 // env returns the placeholder environment, checking that placeholders are
-// only given with expressions.
-func (e *exprReq) env(haveExpr bool) (*expr.Env, error) {
+// only given with expressions; valExprs names the expressions that could
+// have used the values ("ConditionExpression is null").
+func (e *exprReq) env(haveExpr bool, valExprs string) (*expr.Env, error) {
 	if !haveExpr {
 		if e.ExpressionAttributeNames != nil {
 			return nil, validation("ExpressionAttributeNames can only be specified when using expressions")
 		}
 		if e.ExpressionAttributeValues != nil {
-			return nil, validation("ExpressionAttributeValues can only be specified when using expressions")
+			return nil, validation("ExpressionAttributeValues can only be specified when using expressions: " + valExprs)
 		}
 	}
 	for k := range e.ExpressionAttributeValues {
@@ -279,7 +280,7 @@ func (h *Handler) putItem(ctx context.Context, body []byte) (any, error) {
 	if err := checkReturnValues(req.ReturnValues, "NONE", "ALL_OLD"); err != nil {
 		return nil, err
 	}
-	env, err := req.env(req.ConditionExpression != nil)
+	env, err := req.env(req.ConditionExpression != nil, "ConditionExpression is null")
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +325,7 @@ func (h *Handler) deleteItem(ctx context.Context, body []byte) (any, error) {
 	if err := checkReturnValues(req.ReturnValues, "NONE", "ALL_OLD"); err != nil {
 		return nil, err
 	}
-	env, err := req.env(req.ConditionExpression != nil)
+	env, err := req.env(req.ConditionExpression != nil, "ConditionExpression is null")
 	if err != nil {
 		return nil, err
 	}
@@ -496,7 +497,7 @@ func (h *Handler) updateItem(ctx context.Context, body []byte) (any, error) {
 	if req.UpdateExpression != nil && req.Expected != nil {
 		return nil, mixErr([]string{"Expected"}, []string{"UpdateExpression"})
 	}
-	env, err := req.env(haveExpr)
+	env, err := req.env(haveExpr, "UpdateExpression and ConditionExpression are null")
 	if err != nil {
 		return nil, err
 	}

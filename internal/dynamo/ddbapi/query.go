@@ -95,14 +95,15 @@ func (r *readReq) prepare(legacyFilter map[string]condition, legacyName string, 
 	if r.Select == "ALL_PROJECTED_ATTRIBUTES" && r.IndexName == "" {
 		return nil, nil, nil, 0, validation("One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is not supported if no index is specified")
 	}
-	haveExpr := haveKeyExpr || r.FilterExpression != nil || r.ProjectionExpression != nil
-	if !haveExpr {
-		if r.ExpressionAttributeNames != nil {
-			return nil, nil, nil, 0, validation("ExpressionAttributeNames can only be specified when using expressions")
+	if !haveKeyExpr && r.FilterExpression == nil && r.ProjectionExpression == nil && r.ExpressionAttributeNames != nil {
+		return nil, nil, nil, 0, validation("ExpressionAttributeNames can only be specified when using expressions")
+	}
+	if !haveKeyExpr && r.FilterExpression == nil && r.ExpressionAttributeValues != nil {
+		what := "FilterExpression is null"
+		if legacyName == "QueryFilter" {
+			what = "FilterExpression and KeyConditionExpression are null"
 		}
-		if r.ExpressionAttributeValues != nil {
-			return nil, nil, nil, 0, validation("ExpressionAttributeValues can only be specified when using expressions")
-		}
+		return nil, nil, nil, 0, validation("ExpressionAttributeValues can only be specified when using expressions: " + what)
 	}
 	if r.FilterExpression != nil && legacyFilter != nil {
 		return nil, nil, nil, 0, mixErr([]string{legacyName}, []string{"FilterExpression"})
@@ -490,7 +491,7 @@ func (h *Handler) transactWrite(ctx context.Context, body []byte) (any, error) {
 			return nil, required("tableName")
 		}
 		op.Table = *table
-		env, err := er.env(true)
+		env, err := er.env(true, "")
 		if err != nil {
 			return nil, err
 		}
