@@ -337,20 +337,31 @@ type publisherInfo struct {
 func (b *broker) dispatch(topic wamp.URI, pubID wamp.ID, pub *publisherInfo, skip *session, elig *eligibility, args wamp.List, kw wamp.Dict, ppt wamp.Dict) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if sub := b.exact[topic]; sub != nil {
-		b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
+	exact := b.exact[topic]
+	if len(b.prefix) == 0 && len(b.wildcard) == 0 {
+		if exact != nil {
+			b.deliver(exact, topic, pubID, pub, skip, elig, args, kw, ppt)
+		}
+		return
+	}
+	// Several subscriptions may match: deliver in the order they were
+	// created (ids are handed out in order), as Crossbar does.
+	var buf [8]*subscription
+	subs := buf[:0]
+	if exact != nil {
+		subs = append(subs, exact)
 	}
 	if len(b.prefix) > 0 {
 		if len(b.prefix) <= len(topic) {
 			for p, sub := range b.prefix {
 				if strings.HasPrefix(string(topic), string(p)) {
-					b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
+					subs = append(subs, sub)
 				}
 			}
 		} else {
 			for i := len(topic); i >= 0; i-- {
 				if sub := b.prefix[topic[:i]]; sub != nil {
-					b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
+					subs = append(subs, sub)
 				}
 			}
 		}
@@ -359,9 +370,15 @@ func (b *broker) dispatch(topic wamp.URI, pubID wamp.ID, pub *publisherInfo, ski
 		n := strings.Count(string(topic), ".") + 1
 		for p, sub := range b.wildcard {
 			if sub.comps == n && wamp.WildcardMatch(p, topic) {
-				b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
+				subs = append(subs, sub)
 			}
 		}
+	}
+	if len(subs) > 1 {
+		slices.SortFunc(subs, func(x, y *subscription) int { return cmp.Compare(x.id, y.id) })
+	}
+	for _, sub := range subs {
+		b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
 	}
 }
 

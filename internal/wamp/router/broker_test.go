@@ -193,3 +193,29 @@ func TestEventHistory(t *testing.T) {
 		t.Fatal(e.Error)
 	}
 }
+
+func TestDeliveryFollowsSubscriptionCreation(t *testing.T) {
+	r := newRouter(t)
+	c := join(t, r, "realm1", nil)
+	// Created in this order; several of each kind so map order would show.
+	var ids []wamp.ID
+	for _, s := range []struct{ uri, match string }{
+		{"a.b.c.d", "wildcard"}, {"a.", "prefix"}, {"a.b.c.d", "exact"}, {"a.b.", "prefix"},
+		{".b.c.d", "wildcard"}, {"a", "prefix"}, {"a..c.", "wildcard"}, {"a.b.c", "prefix"},
+	} {
+		opts := wamp.Dict{}
+		if s.match != "exact" {
+			opts["match"] = s.match
+		}
+		ids = append(ids, c.subscribe(s.uri, opts))
+	}
+	pub := join(t, r, "realm1", nil)
+	for range 5 {
+		pub.publish("a.b.c.d", nil)
+		for i, want := range ids {
+			if ev := expect[*wamp.Event](c); ev.Subscription != want {
+				t.Fatalf("delivery %d went to subscription %d, want %d", i, ev.Subscription, want)
+			}
+		}
+	}
+}
