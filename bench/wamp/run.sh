@@ -6,7 +6,7 @@
 # /proc/<pid>/stat, RSS and threads from /proc/<pid>/status.
 #
 #   bench/wamp/run.sh                      # REPS=5 DUR=3s CHURN=10000
-#   REPS=5 DUR=1s CHURN=2000 bench/wamp/run.sh > /tmp/out.md   # short run
+#   REPS=5 DUR=1s CHURN=2000 KEEP=/tmp/wb bench/wamp/run.sh > /tmp/out.md   # short run, keep logs
 #
 # nexusd is built from the Go module proxy into a throwaway module in a
 # temp dir (nothing of it is committed). Everything listens on 127.0.0.1
@@ -20,7 +20,12 @@ CHURN=${CHURN:-10000}
 IDLE=${IDLE:-3000}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/wamp-bench.XXXXXX")
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+KEEP=${KEEP:-}   # a directory to keep the router logs and raw results in
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	if [ -n "$KEEP" ]; then mkdir -p "$KEEP"; cp "$WORK"/*.log "$WORK/results" "$KEEP"/ 2>/dev/null || true; fi
+	rm -rf "$WORK"
+}
 trap cleanup EXIT
 pin() { if command -v taskset >/dev/null; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

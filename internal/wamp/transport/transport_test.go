@@ -359,6 +359,7 @@ func TestWebSocketFraming(t *testing.T) {
 			w.c.Write([]byte{0x82, 0x80 | 127, 0, 0, 0, 0, 0x10, 0, 0, 1, 1, 2, 3, 4})
 		}, 1009},
 		{"client close", func(w *rawWS) { w.frame(true, opClose, []byte{0x03, 0xE8}) }, 1000},
+		{"client close with a reserved code", func(w *rawWS) { w.frame(true, opClose, []byte{0x03, 0xED}) }, 1002},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := dialRawWS(t, addr, "wamp.2.json")

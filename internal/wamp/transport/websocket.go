@@ -262,7 +262,7 @@ func (p *peer) wsReadLoop() {
 				if len(pl) >= 2 {
 					code = binary.BigEndian.Uint16(pl)
 				}
-				if len(pl) == 1 || !utf8.Valid(pl[min(2, len(pl)):]) {
+				if len(pl) == 1 || !utf8.Valid(pl[min(2, len(pl)):]) || !validCloseCode(code) {
 					code = 1002
 				}
 				p.closeWith(code, "")
@@ -321,6 +321,15 @@ func (p *peer) wsReadLoop() {
 		}
 		p.in.release(false)
 	}
+}
+
+// validCloseCode reports whether a client may send code (RFC 6455 7.4).
+func validCloseCode(code uint16) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1011, code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
 }
 
 // wsFail ends the connection for a framing error with a close frame.
