@@ -702,11 +702,15 @@ func TestCloseFlushesAndWaits(t *testing.T) {
 	if !reflect.DeepEqual(l, []any{int64(6), map[string]any{}, "wamp.close.goodbye_and_out"}) {
 		t.Fatalf("goodbye reply %v", l)
 	}
-	_, op, _, err := w.read()
+	_, op, p, err := w.read()
 	if err != nil || op != opClose {
 		t.Fatalf("want a close frame after GOODBYE: %d %v", op, err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	w.frame(true, opClose, p) // complete the closing handshake
+	if _, err := io.ReadAll(w.br); err != nil && !isReset(err) {
+		t.Fatalf("server did not end the connection: %v", err)
+	}
+	deadline := time.Now().Add(time.Second) // well under CloseTimeout
 	for s.Sessions() != 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
