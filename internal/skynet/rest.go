@@ -227,6 +227,11 @@ func isJSONRequest(r *http.Request) bool {
 }
 
 func (a *API) register(w http.ResponseWriter, r *http.Request) error {
+	// each registration pays a bcrypt hash: registrations share the
+	// per-sender rate limit, keyed by the caller's IP
+	if !a.hub.Allow("register:" + remoteIP(r)) {
+		return errs.E("skynet.register", errs.RateLimited, "rate limit exceeded")
+	}
 	p, err := a.params(r)
 	if err != nil {
 		return err

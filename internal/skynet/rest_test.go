@@ -237,6 +237,15 @@ func TestRateLimit429(t *testing.T) {
 	if !got429 {
 		t.Fatal("no 429 at 2 msg/s")
 	}
+	// registrations (a bcrypt each) are limited per IP too
+	regLimited := false
+	for i := 0; i < 5 && !regLimited; i++ {
+		st, _ := c.do("POST", "/devices", "", "name=flood", nil)
+		regLimited = st == 429
+	}
+	if !regLimited {
+		t.Error("registrations not rate limited")
+	}
 	resp, err := http.Get(c.base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
