@@ -96,6 +96,9 @@ type Poller struct {
 	conns  map[int]*Conn
 	closed bool
 	bufs   sync.Pool
+	work   chan *Conn    // hands a readable connection to an idle reader
+	done   chan struct{} // closed by Close: idle readers leave
+	idle   int           // idle readers (under mu)
 }
 
 const readBufSize = 4096
@@ -129,7 +132,7 @@ func NewPoller(cfg Config) (*Poller, error) {
 		f.Close()
 		return nil, err
 	}
-	p := &Poller{cfg: cfg, log: log, epfd: epfd, epf: f, eprc: rc, conns: map[int]*Conn{}}
+	p := &Poller{cfg: cfg, log: log, epfd: epfd, epf: f, eprc: rc, conns: map[int]*Conn{}, work: make(chan *Conn), done: make(chan struct{})}
 	p.bufs.New = func() any { b := make([]byte, readBufSize); return &b }
 	p.loopWG.Add(1)
 	go p.loop()
@@ -166,6 +169,7 @@ func (p *Poller) Close() {
 	}
 	p.closed = true
 	p.mu.Unlock()
+	close(p.done)
 	p.Each(func(c *Conn) { c.CloseWith(CloseGoingAway, "server shutting down") })
 	p.wg.Wait() // readers, flushers and closers finish: every conn is out of the set
 	p.epf.Close()
@@ -268,8 +272,7 @@ func (p *Poller) Accept(w http.ResponseWriter, r *http.Request, h Handler, init 
 	c.mu.Lock()
 	c.reading = true // the first read runs now: leftover bytes, then arming
 	c.mu.Unlock()
-	p.wg.Add(1)
-	go c.serve()
+	p.dispatch(c)
 	return c, nil
 }
 
@@ -327,14 +330,66 @@ func (c *Conn) startRead() {
 	}
 	c.reading = true
 	c.mu.Unlock()
-	c.p.wg.Add(1)
-	go c.serve()
+	c.p.dispatch(c)
+}
+
+// Readers: a few goroutines linger after serving a connection so that a
+// busy poller reuses them (and their grown stacks); an idle poller has
+// none.
+const (
+	maxIdleWorkers = 32
+	workerLinger   = 2 * time.Second
+)
+
+// dispatch gives c (whose reading flag is set) to an idle reader, or
+// starts one.
+func (p *Poller) dispatch(c *Conn) {
+	select {
+	case p.work <- c:
+		return
+	default:
+	}
+	p.wg.Add(1)
+	go p.worker(c)
+}
+
+func (p *Poller) worker(c *Conn) {
+	defer p.wg.Done()
+	var t *time.Timer
+	for {
+		c.serve()
+		p.mu.Lock()
+		if p.closed || p.idle >= maxIdleWorkers {
+			p.mu.Unlock()
+			return
+		}
+		p.idle++
+		p.mu.Unlock()
+		if t == nil {
+			t = time.NewTimer(workerLinger)
+			defer t.Stop()
+		} else {
+			t.Reset(workerLinger)
+		}
+		var ok bool
+		select {
+		case c = <-p.work:
+			ok = true
+		case <-t.C:
+		case <-p.done:
+		}
+		p.mu.Lock()
+		p.idle--
+		p.mu.Unlock()
+		if !ok {
+			return
+		}
+	}
 }
 
 // serve reads what is available, handles whole frames, then re-arms the
 // descriptor (EPOLLONESHOT keeps one reader per connection).
 func (c *Conn) serve() {
-	defer c.p.wg.Done()
 	bp := c.p.bufs.Get().(*[]byte)
 	buf := *bp
 	first := len(c.partial) > 0
