@@ -275,6 +275,10 @@ func (s *Service) SendMessages(ctx context.Context, name string, ins []SendInput
 	msgs := make([]*message, len(ins))
 	var ops []kv.Op
 	var dedupAdded []string
+	if q.fifo {
+		q.sendMu.Lock()
+		defer q.sendMu.Unlock()
+	}
 	now := s.now()
 	nowNs := now.UnixNano()
 

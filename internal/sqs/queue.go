@@ -74,6 +74,10 @@ type queue struct {
 	id   uint64
 	fifo bool
 
+	// sendMu serialises FIFO sends across their store write, so messages
+	// become visible in sequence-number order (lock order: sendMu, then mu).
+	sendMu sync.Mutex
+
 	mu      sync.Mutex
 	rec     queueRec
 	attrs   Attrs

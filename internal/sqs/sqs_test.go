@@ -3,6 +3,7 @@ package sqs
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -525,4 +526,50 @@ func TestSendToARN(t *testing.T) {
 	wantCode(t, err, CodeQueueDoesNotExist)
 	_, err = snd.SendToARN(ctx, "not-an-arn", "x")
 	wantCode(t, err, CodeInvalidParameterValue)
+}
+
+func TestFIFOConcurrentSendersDeliverInSequenceOrder(t *testing.T) {
+	s := newSvc(t, newStore(t), nil)
+	must(t, s.CreateQueue(ctx, "c.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"}, nil))
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				if _, err := s.SendMessage(ctx, "c.fifo", SendInput{Body: strings.Repeat("x", w+1) + string(rune('a'+i)), GroupID: "g"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	done := make(chan struct{})
+	var got []string
+	go func() { // receive concurrently with the sends
+		defer close(done)
+		for len(got) < 200 {
+			ms, err := s.ReceiveMessage(ctx, "c.fifo", ReceiveInput{MaxNumberOfMessages: 10, WaitTimeSeconds: ip(1), AttributeNames: []string{"SequenceNumber"}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for _, m := range ms {
+				got = append(got, m.Attributes["SequenceNumber"])
+				must(t, s.DeleteMessage(ctx, "c.fifo", m.ReceiptHandle))
+			}
+		}
+	}()
+	wg.Wait()
+	<-done
+	for i := 1; i < len(got); i++ {
+		a, _ := strconv.ParseUint(got[i-1], 10, 64)
+		b, _ := strconv.ParseUint(got[i], 10, 64)
+		if b <= a {
+			t.Fatalf("delivery %d has sequence %s after %s", i, got[i], got[i-1])
+		}
+	}
+	if len(got) != 200 {
+		t.Fatalf("got %d messages", len(got))
+	}
 }
