@@ -53,7 +53,7 @@ assert q.count() == 0
 # Long poll, bounded: returns empty after ~1 s.
 t0 = time.time()
 assert q.read(wait_time_seconds=1) is None
-assert 0.8 < time.time() - t0 < 5
+assert 0.8 < time.time() - t0 < 15, time.time() - t0
 
 # Errors carry the AWS codes.
 try:
