@@ -141,6 +141,11 @@ func (h *Hub) release(uuid string, s *devState) {
 // "ip:<addr>" for anonymous senders); false means over the limit.
 func (h *Hub) Allow(key string) bool { return h.limiter.allow(key) }
 
+// Has reports whether key's bucket has a token left, without taking one
+// (to refuse work before paying for it, e.g. a bcrypt after repeated
+// failures).
+func (h *Hub) Has(key string) bool { return h.limiter.has(key) }
+
 // Connect attaches ep as a live connection of device uuid: queued offline
 // messages are delivered to it first, in order; then the device is marked
 // online and, on its first connection, a device-status broadcast is sent.

@@ -69,3 +69,18 @@ func (l *limiter) sweep(now time.Time) {
 		l.sweepAt *= 2
 	}
 }
+
+// has reports whether key's bucket holds a token, without taking it.
+func (l *limiter) has(key string) bool {
+	if l.rate <= 0 {
+		return true
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	bk := l.b[key]
+	if bk == nil {
+		return true
+	}
+	return bk.tokens+now.Sub(bk.last).Seconds()*l.rate >= 1
+}

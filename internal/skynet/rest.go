@@ -174,11 +174,29 @@ func (a *API) caller(ctx context.Context, r *http.Request) (d device.Device, ok 
 	if !c.header {
 		return nil, false, nil
 	}
-	d, err = a.reg.Authenticate(ctx, c.uuid, c.token)
+	d, err = a.authenticate(ctx, r, c.uuid, c.token)
 	if err != nil {
+		if errs.Is(err, errs.RateLimited) {
+			return nil, true, err
+		}
 		return nil, true, errs.E("skynet.auth", errs.Unauthorized, "unauthorized", err)
 	}
 	return d, true, nil
+}
+
+// authenticate checks credentials; failed checks (each a bcrypt) count
+// against the caller's IP, and past the rate limit further attempts are
+// refused with 429 before any bcrypt is paid.
+func (a *API) authenticate(ctx context.Context, r *http.Request, uuid, token string) (device.Device, error) {
+	key := "authfail:" + remoteIP(r)
+	if !a.hub.Has(key) {
+		return nil, errs.E("skynet.auth", errs.RateLimited, "too many failed authentications")
+	}
+	d, err := a.reg.Authenticate(ctx, uuid, token)
+	if errs.Is(err, errs.Unauthorized) {
+		a.hub.Allow(key)
+	}
+	return d, err
 }
 
 // authorize checks that the request may act on device uuid: with its token
@@ -188,8 +206,12 @@ func (a *API) caller(ctx context.Context, r *http.Request) (d device.Device, ok 
 // credentials were wrong).
 func (a *API) authorize(ctx context.Context, r *http.Request, uuid string, p device.Device) (device.Device, error) {
 	if tok := str(p, "token"); tok != "" {
-		if d, err := a.reg.Authenticate(ctx, uuid, tok); err == nil {
+		d, err := a.authenticate(ctx, r, uuid, tok)
+		if err == nil {
 			return d, nil
+		}
+		if errs.Is(err, errs.RateLimited) {
+			return nil, err
 		}
 		return nil, errNotFoundOrToken
 	}
@@ -364,7 +386,10 @@ func (a *API) resetToken(w http.ResponseWriter, r *http.Request) error {
 // (query/body), or header credentials.
 func (a *API) self(r *http.Request, p device.Device) (device.Device, error) {
 	if uuid := r.PathValue("uuid"); uuid != "" && str(p, "token") != "" {
-		d, err := a.reg.Authenticate(r.Context(), uuid, str(p, "token"))
+		d, err := a.authenticate(r.Context(), r, uuid, str(p, "token"))
+		if errs.Is(err, errs.RateLimited) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, errNotFoundOrToken
 		}
@@ -439,7 +464,10 @@ func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
 		from, rateKey = me.UUID(), ""
 	} else if u, t := str(p, "uuid"), str(p, "token"); u != "" && t != "" {
 		// the 2014 style: sender's uuid and token in the body
-		d, err := a.reg.Authenticate(r.Context(), u, t)
+		d, err := a.authenticate(r.Context(), r, u, t)
+		if errs.Is(err, errs.RateLimited) {
+			return err
+		}
 		if err != nil {
 			return errs.E("skynet.messages", errs.Unauthorized, "unauthorized", err)
 		}
@@ -459,7 +487,10 @@ func (a *API) authenticateGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.reg.Authenticate(r.Context(), uuid, str(p, "token")); err != nil {
+	if _, err := a.authenticate(r.Context(), r, uuid, str(p, "token")); err != nil {
+		if errs.Is(err, errs.RateLimited) {
+			return err
+		}
 		return writeJSON(w, 404, map[string]any{"uuid": uuid, "authentication": false})
 	}
 	return writeJSON(w, 200, map[string]any{"uuid": uuid, "authentication": true})
@@ -514,7 +545,7 @@ func (a *API) claim(w http.ResponseWriter, r *http.Request) error {
 	allowed := device.Allowed(device.Configure, me.UUID(), d) ||
 		(owner == "" && sameLAN(ip, remoteIP(r)))
 	if tok := str(p, "token"); !allowed && tok != "" {
-		_, err := a.reg.Authenticate(r.Context(), uuid, tok)
+		_, err := a.authenticate(r.Context(), r, uuid, tok)
 		allowed = err == nil
 	}
 	if !allowed {

@@ -246,6 +246,15 @@ func TestRateLimit429(t *testing.T) {
 	if !regLimited {
 		t.Error("registrations not rate limited")
 	}
+	// repeated wrong tokens: 401s, then 429 before any more bcrypt is paid
+	var codes []int
+	for i := 0; i < 6; i++ {
+		st, _ := c.do("GET", "/v2/whoami", "", "", map[string]string{"skynet_auth_uuid": uuid, "skynet_auth_token": "wrong"})
+		codes = append(codes, st)
+	}
+	if codes[0] != 401 || codes[len(codes)-1] != 429 {
+		t.Errorf("failed auth codes %v, want 401 first and 429 at the end", codes)
+	}
 	resp, err := http.Get(c.base + "/metrics")
 	if err != nil {
 		t.Fatal(err)

@@ -85,7 +85,10 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) error {
 	var me device.Device
 	var full bool
 	if tok := str(p, "token"); uuid != "" && tok != "" && !hc.header {
-		d, err := a.reg.Authenticate(ctx, uuid, tok)
+		d, err := a.authenticate(ctx, r, uuid, tok)
+		if errs.Is(err, errs.RateLimited) {
+			return err
+		}
 		if err != nil {
 			return errNotFoundOrToken
 		}
