@@ -236,8 +236,17 @@ func (s *session) auth(ctx context.Context, uuid, token string) (device.Device, 
 	if ok && t == token {
 		return s.h.reg.Get(ctx, uuid)
 	}
+	// failed checks (a bcrypt each) count against the client's IP, shared
+	// with the REST API; past the limit no more bcrypt is paid
+	key := "authfail:" + s.c.RemoteAddr()
+	if !s.h.hub.Has(key) {
+		return nil, errs.E("events.auth", errs.RateLimited, "too many failed authentications")
+	}
 	d, err := s.h.reg.Authenticate(ctx, uuid, token)
 	if err != nil {
+		if errs.Is(err, errs.Unauthorized) {
+			s.h.hub.Allow(key)
+		}
 		return nil, err
 	}
 	s.mu.Lock()
