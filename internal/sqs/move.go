@@ -28,6 +28,7 @@ type moveTask struct {
 	MoveTask
 	mu     sync.Mutex
 	cancel bool
+	stop   chan struct{} // closed by CancelMessageMoveTask
 }
 
 func (t *moveTask) snapshot() MoveTask {
@@ -88,7 +89,7 @@ func (s *Service) StartMessageMoveTask(ctx context.Context, sourceARN, destARN s
 		}
 	}
 	h, _ := json.Marshal(map[string]string{"taskId": newID(), "sourceArn": sourceARN})
-	t := &moveTask{MoveTask: MoveTask{TaskHandle: base64.StdEncoding.EncodeToString(h), Status: "RUNNING",
+	t := &moveTask{stop: make(chan struct{}), MoveTask: MoveTask{TaskHandle: base64.StdEncoding.EncodeToString(h), Status: "RUNNING",
 		SourceArn: sourceARN, DestinationArn: destARN, MaxNumberOfMessagesPerSecond: rate,
 		ApproximateNumberOfMessagesToMove: n, StartedTimestamp: s.now().UnixMilli()}}
 	s.tasks[t.TaskHandle] = t
@@ -174,11 +175,15 @@ func (s *Service) runTask(t *moveTask) {
 		if st.MaxNumberOfMessagesPerSecond > 0 {
 			wait := time.Duration(n)*time.Second/time.Duration(st.MaxNumberOfMessagesPerSecond) - time.Since(began)
 			if wait > 0 {
+				tm := time.NewTimer(wait)
 				select {
 				case <-ctx.Done():
+					tm.Stop()
 					return
-				case <-time.After(wait):
+				case <-t.stop:
+				case <-tm.C:
 				}
+				tm.Stop()
 			}
 		}
 	}
@@ -295,6 +300,7 @@ func (s *Service) CancelMessageMoveTask(ctx context.Context, handle string) (int
 	}
 	t.cancel = true
 	t.Status = "CANCELLING"
+	close(t.stop)
 	moved := t.ApproximateNumberOfMessagesMoved
 	t.mu.Unlock()
 	if err := s.saveTask(ctx, t); err != nil {

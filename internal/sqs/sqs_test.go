@@ -573,3 +573,45 @@ func TestFIFOConcurrentSendersDeliverInSequenceOrder(t *testing.T) {
 		t.Fatalf("got %d messages", len(got))
 	}
 }
+
+func TestMoveTaskCancelAndDestination(t *testing.T) {
+	s := newSvc(t, newStore(t), nil)
+	must(t, s.CreateQueue(ctx, "dlq", nil, nil))
+	must(t, s.CreateQueue(ctx, "src", map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + s.ARN("dlq") + `","maxReceiveCount":1}`}, nil))
+	must(t, s.CreateQueue(ctx, "other", nil, nil))
+	for i := 0; i < 20; i++ {
+		_, err := s.SendMessage(ctx, "dlq", SendInput{Body: "m"})
+		must(t, err)
+	}
+	// Rate 1/s: cancel long before it could finish.
+	h, err := s.StartMessageMoveTask(ctx, s.ARN("dlq"), s.ARN("other"), 1)
+	must(t, err)
+	_, err = s.StartMessageMoveTask(ctx, s.ARN("dlq"), "", 0)
+	wantCode(t, err, CodeUnsupportedOperation) // one active task per source
+	moved, err := s.CancelMessageMoveTask(ctx, h)
+	must(t, err)
+	if moved > 2 {
+		t.Fatalf("moved %d before cancel", moved)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ts, _ := s.ListMessageMoveTasks(ctx, s.ARN("dlq"), 1)
+		if ts[0].Status == "CANCELLED" {
+			if ts[0].DestinationArn != s.ARN("other") || ts[0].ApproximateNumberOfMessagesToMove != 20 {
+				t.Fatalf("task = %+v", ts[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not cancelled: %+v", ts[0])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	attrs, _ := s.GetQueueAttributes(ctx, "other", []string{"ApproximateNumberOfMessages"})
+	left, _ := s.GetQueueAttributes(ctx, "dlq", []string{"ApproximateNumberOfMessages"})
+	o, _ := strconv.Atoi(attrs["ApproximateNumberOfMessages"])
+	l, _ := strconv.Atoi(left["ApproximateNumberOfMessages"])
+	if o+l != 20 || o > 2 {
+		t.Fatalf("other=%d dlq=%d", o, l)
+	}
+}

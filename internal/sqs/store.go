@@ -70,7 +70,7 @@ func (s *Service) load(ctx context.Context) error {
 	err = kv.Scan(ctx, s.st, kv.Prefix([]byte(prefixTask)), func(k, v []byte) bool {
 		var t MoveTask
 		if json.Unmarshal(v, &t) == nil && t.TaskHandle != "" {
-			s.tasks[t.TaskHandle] = &moveTask{MoveTask: t}
+			s.tasks[t.TaskHandle] = &moveTask{MoveTask: t, stop: make(chan struct{})}
 		}
 		return true
 	})
