@@ -15,6 +15,10 @@
 #   fsync-ref-c64          the limits load generator against httpbare -fsync
 #                          (the canonical durable-write reference)
 #
+# Each line also gives the server's CPU time per operation, read from /proc
+# over the measured window: on a busy machine throughput ratios swing
+# widely, CPU per operation much less.
+#
 # Servers on CPU 0, load generators on CPU 1 (taskset, when present). Every
 # process is bounded in time and stopped by PID. dynalite is installed with
 # npm into bench/aws/node_modules (git-ignored) when missing. Knobs: DUR
@@ -70,9 +74,11 @@ SKYHUB_HOST=127.0.0.1 SKYHUB_PORT=$PORT_BASE SKYHUB_AWS_PORT=$SKY_AWS SKYHUB_WAM
 SKY_TPID=$!
 PIDS+=($SKY_TPID)
 timeout 900 "${SPIN[@]}" node bench/aws/node_modules/.bin/dynalite --host 127.0.0.1 --port "$DYNALITE" >"$WORK/dynalite.log" 2>&1 &
-PIDS+=($!)
+DYN_TPID=$!
+PIDS+=($DYN_TPID)
 timeout 900 "${SPIN[@]}" moto_server -H 127.0.0.1 -p "$MOTO" >"$WORK/moto.log" 2>&1 &
-PIDS+=($!)
+MOTO_TPID=$!
+PIDS+=($MOTO_TPID)
 "${SPIN[@]}" "$WORK/httpbare" -addr "127.0.0.1:$BARE" -maxlife 900s >"$WORK/bare.log" 2>&1 &
 BARE_PID=$!
 PIDS+=($BARE_PID)
@@ -80,22 +86,25 @@ PIDS+=($BARE_PID)
 FSYNC_PID=$!
 PIDS+=($FSYNC_PID)
 wait_port "$SKY_AWS"; wait_port "$DYNALITE"; wait_port "$MOTO"; wait_port "$BARE"; wait_port "$FSYNC"
+SKY_PID=$(pgrep -P "$SKY_TPID" | head -1)
+DYN_PID=$(pgrep -P "$DYN_TPID" | head -1)
+MOTO_PID=$(pgrep -P "$MOTO_TPID" | head -1)
 
 RES=$WORK/results
 lg() { timeout 400 "${LPIN[@]}" "$WORK/ddbbench" "$@" | tee -a "$RES"; }
 
 # References and raw Skyhub figures (same generator, same load).
 timeout 120 "${LPIN[@]}" "$WORK/loadgen" http -addr "127.0.0.1:$FSYNC" -c 64 -d "$DUR" -name fsync-ref-c64 -serverpid "$FSYNC_PID" | tee -a "$RES.limits"
-lg -endpoint "http://127.0.0.1:$FSYNC" -notable -target fsync-ref -scenario rawput -c 64 -d "$DUR"
-lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawput -c 64 -d "$DUR"
-lg -endpoint "http://127.0.0.1:$BARE" -notable -target bare-ref -scenario rawget -c 64 -d "$DUR"
-lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawget -c 64 -d "$DUR" -prefill 20000
+lg -endpoint "http://127.0.0.1:$FSYNC" -notable -target fsync-ref -scenario rawput -c 64 -d "$DUR" -serverpid "$FSYNC_PID"
+lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawput -c 64 -d "$DUR" -serverpid "$SKY_PID"
+lg -endpoint "http://127.0.0.1:$BARE" -notable -target bare-ref -scenario rawget -c 64 -d "$DUR" -serverpid "$BARE_PID"
+lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawget -c 64 -d "$DUR" -prefill 20000 -serverpid "$SKY_PID"
 
 # Raw scenarios against the peers (server capacity without SDK cost).
-lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawquery -c 64 -d "$DUR" -prefill 20000
+lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawquery -c 64 -d "$DUR" -prefill 20000 -serverpid "$SKY_PID"
 for sc in rawput rawget rawquery; do
-	lg -endpoint "http://127.0.0.1:$DYNALITE" -target dynalite -scenario $sc -c 64 -d "$PEER_DUR" -prefill 5000
-	lg -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario $sc -c 64 -d "$PEER_DUR" -prefill 2000
+	lg -endpoint "http://127.0.0.1:$DYNALITE" -target dynalite -scenario $sc -c 64 -d "$PEER_DUR" -prefill 5000 -serverpid "$DYN_PID"
+	lg -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario $sc -c 64 -d "$PEER_DUR" -prefill 2000 -serverpid "$MOTO_PID"
 done
 
 # SDK scenarios against every server.
@@ -107,8 +116,10 @@ done
 
 echo "# summary"
 awk '
-	{ v[$1 " " $2] = $3; s[$1] = 1 }
+	BEGIN { tg[1] = "fsync-ref"; tg[2] = "bare-ref"; tg[3] = "dynalite"; tg[4] = "moto" }
+	{ v[$1 " " $2] = $3; s[$1] = 1; if ($6 != "-" && $6 != "") c[$1 " " $2] = $6 }
 	END {
+		for (k in s) for (t in tg) if (c[k " " tg[t]] > 0 && c[k " skyhub"] > 0 && tg[t] != "skyhub") printf "%s server CPU per op: skyhub %s us, %s %s us (%s/skyhub = %.2f)\n", k, c[k " skyhub"], tg[t], c[k " " tg[t]], tg[t], c[k " " tg[t]] / c[k " skyhub"]
 		if (v["ddb-rawput-c64 fsync-ref"] > 0) printf "durable PutItem / httpbare-fsync = %.0f%% (%s vs %s req/s)\n", 100 * v["ddb-rawput-c64 skyhub"] / v["ddb-rawput-c64 fsync-ref"], v["ddb-rawput-c64 skyhub"], v["ddb-rawput-c64 fsync-ref"]
 		if (v["ddb-rawget-c64 bare-ref"] > 0) printf "GetItem / httpbare = %.0f%% (%s vs %s req/s)\n", 100 * v["ddb-rawget-c64 skyhub"] / v["ddb-rawget-c64 bare-ref"], v["ddb-rawget-c64 skyhub"], v["ddb-rawget-c64 bare-ref"]
 		for (k in s) {

@@ -1,7 +1,7 @@
 // Command ddbbench is the DynamoDB load generator: it drives any DynamoDB
 // endpoint (Skyhub, dynalite, moto_server) and prints one line per run:
 //
-//	scenario target ops/s p50_ms p99_ms
+//	scenario target ops/s p50_ms p99_ms server_cpu_us_per_op
 //
 // SDK scenarios use aws-sdk-go-v2 (keep-alive, x-amz-crc32 checks on):
 // put (PutItem of a new item, -size bytes of payload), get (GetItem of a
@@ -43,6 +43,7 @@ type opts struct {
 	conc, size, prefill               int
 	dur, warm, prefillMax             time.Duration
 	noTable                           bool
+	serverPID                         int
 }
 
 func main() {
@@ -58,6 +59,7 @@ func main() {
 	flag.IntVar(&o.prefill, "prefill", 10000, "items to prefill for get/query/rawget")
 	flag.DurationVar(&o.prefillMax, "prefill-max", 120*time.Second, "cap on prefill time")
 	flag.BoolVar(&o.noTable, "notable", false, "do not create a table (reference servers)")
+	flag.IntVar(&o.serverPID, "serverpid", 0, "server PID: also report its CPU time per operation (robust when the machine is busy)")
 	flag.Parse()
 	u, err := url.Parse(o.endpoint)
 	if err != nil || !isLoopback(u.Hostname()) {
@@ -271,11 +273,13 @@ func measure(o opts, op func(ctx context.Context, w, i int, rng *rand.Rand) erro
 		}(w)
 	}
 	time.Sleep(o.warm)
+	cpu0 := procCPU(o.serverPID)
 	measuring.Store(true)
 	t0 := time.Now()
 	time.Sleep(o.dur)
 	measuring.Store(false)
 	elapsed := time.Since(t0)
+	cpu1 := procCPU(o.serverPID)
 	close(stop)
 	wg.Wait()
 	if err, _ := failed.Load().(error); err != nil {
@@ -294,6 +298,33 @@ func measure(o opts, op func(ctx context.Context, w, i int, rng *rand.Rand) erro
 		}
 		return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000
 	}
-	fmt.Printf("ddb-%s-c%d %s %.0f %.2f %.2f\n", o.scenario, o.conc, o.target, float64(total)/elapsed.Seconds(), pct(0.5), pct(0.99))
+	cpuPerOp := "-"
+	if o.serverPID > 0 && total > 0 && cpu1 >= cpu0 {
+		cpuPerOp = fmt.Sprintf("%.1f", float64((cpu1-cpu0).Microseconds())/float64(total))
+	}
+	fmt.Printf("ddb-%s-c%d %s %.0f %.2f %.2f %s\n", o.scenario, o.conc, o.target, float64(total)/elapsed.Seconds(), pct(0.5), pct(0.99), cpuPerOp)
 	return nil
+}
+
+// procCPU returns the user+system CPU time of a process (0 if unknown).
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
