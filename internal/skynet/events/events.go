@@ -474,14 +474,33 @@ func (s *session) subscribe(ctx context.Context, data device.Device) any {
 			full = true
 		}
 	}
+	// meshblu's optional types narrow it: "broadcast", "received" ("sent"
+	// is not offered)
+	wantB, wantR := true, true
+	if ts, ok := data["types"].([]any); ok && len(ts) > 0 {
+		wantB, wantR = false, false
+		for _, t := range ts {
+			switch t {
+			case "broadcast":
+				wantB = true
+			case "received":
+				wantR = true
+			}
+		}
+		if !wantB && !wantR {
+			return fail
+		}
+	}
 	if full {
-		s.h.hub.Subscribe(s, uuid, hub.Received)
-		if me != uuid {
+		if wantR {
+			s.h.hub.Subscribe(s, uuid, hub.Received)
+		}
+		if wantB && me != uuid {
 			s.h.hub.Subscribe(s, uuid, hub.Broadcasts)
 		}
 		return map[string]any{"api": "subscribe", "socketid": s.id, "fromUuid": me, "toUuid": uuid}
 	}
-	if token != "" {
+	if token != "" || !wantB {
 		return fail
 	}
 	if !device.Allowed(device.Receive, me, d) {

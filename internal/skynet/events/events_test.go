@@ -212,6 +212,17 @@ func TestDirectMessageBroadcastAndSubscribe(t *testing.T) {
 	call(t, sb, "unsubscribe", map[string]any{"uuid": a})
 	sa.Event(context.Background(), "message", raw(map[string]any{"devices": "*", "payload": "again"}), nil)
 	cb.none(t)
+	// types: received needs the token; broadcast alone is open
+	if r := call(t, sb, "subscribe", map[string]any{"uuid": a, "types": []string{"received"}}); r["result"] != false {
+		t.Fatalf("received without token = %v", r)
+	}
+	if r := call(t, sb, "subscribe", map[string]any{"uuid": a, "types": []string{"sent"}}); r["result"] != false {
+		t.Fatalf("sent = %v", r)
+	}
+	if r := call(t, sb, "subscribe", map[string]any{"uuid": a, "types": []string{"broadcast"}}); r["result"] != true {
+		t.Fatalf("broadcast type = %v", r)
+	}
+	call(t, sb, "unsubscribe", map[string]any{"uuid": a})
 	ca.none(t)
 	// unknown target: explicit error through the ack
 	if r := call(t, sa, "message", map[string]any{"devices": "no-such-device", "payload": 1}); r["error"] == nil {
