@@ -615,3 +615,19 @@ func TestMoveTaskCancelAndDestination(t *testing.T) {
 		t.Fatalf("other=%d dlq=%d", o, l)
 	}
 }
+
+func TestReceiptHandleSurvivesRestart(t *testing.T) {
+	st := newStore(t)
+	s1, err := New(ctx, Config{Store: st})
+	must(t, err)
+	must(t, s1.CreateQueue(ctx, "q", nil, nil))
+	_, err = s1.SendMessage(ctx, "q", SendInput{Body: "x"})
+	must(t, err)
+	ms, _ := s1.ReceiveMessage(ctx, "q", ReceiveInput{VisibilityTimeout: ip(0)})
+	s1.Close()
+	s2 := newSvc(t, st, nil)
+	must(t, s2.DeleteMessage(ctx, "q", ms[0].ReceiptHandle))
+	if again, _ := s2.ReceiveMessage(ctx, "q", ReceiveInput{}); len(again) != 0 {
+		t.Fatal("delete with a pre-restart handle did not delete")
+	}
+}
