@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -260,6 +261,7 @@ func TestSlowConsumerClosedAndCounted(t *testing.T) {
 }
 
 func TestPollerCloseEndsConnections(t *testing.T) {
+	before := runtime.NumGoroutine()
 	p, err := NewPoller(Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -279,6 +281,18 @@ func TestPollerCloseEndsConnections(t *testing.T) {
 	}
 	if r := <-h.done; r != "server shutting down" {
 		t.Fatalf("reason %q", r)
+	}
+	// every goroutine the poller started is gone (the HTTP test server's
+	// and the client's may take a moment)
+	srv.Close()
+	c.CloseNow()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("goroutines: %d before, %d after Close\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }
 
