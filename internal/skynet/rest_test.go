@@ -367,3 +367,51 @@ func TestLargeOfflineQueueNothingLost(t *testing.T) {
 		t.Fatalf("received %d of %d queued messages", next, n)
 	}
 }
+
+func TestClaimMyDevicesAndData(t *testing.T) {
+	c := newClient(t, nil)
+	owner, otok := c.register("type=user")
+	dev, dtok := c.register("type=sensor")
+	oh := map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(owner+":"+otok))}
+	// nothing owned yet
+	if st, _ := c.do("GET", "/mydevices", "", "", oh); st != 404 {
+		t.Fatalf("mydevices before claim: %d", st)
+	}
+	// unowned device on the same LAN (loopback): the claim works
+	st, d := c.do("PUT", "/claimdevice/"+dev, "", "name=kitchen", oh)
+	if st != 200 || d["owner"] != owner || d["name"] != "kitchen" || d["token"] != nil {
+		t.Fatalf("claim: %d %v", st, d)
+	}
+	// now owned: another device may not claim it
+	other, otk := c.register("type=user")
+	xh := map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(other+":"+otk))}
+	if st, _ := c.do("PUT", "/claimdevice/"+dev, "", "", xh); st != 403 {
+		t.Fatalf("second claim: %d", st)
+	}
+	st, md := c.do("GET", "/mydevices?type=sensor", "", "", oh)
+	if ds, _ := md["devices"].([]any); st != 200 || len(ds) != 1 || ds[0].(map[string]any)["uuid"] != dev {
+		t.Fatalf("mydevices: %d %v", st, md)
+	}
+	// the owner may configure it (configure rule), the other device not
+	if st, _ := c.do("PATCH", "/v2/devices/"+dev, "application/json", `{"color":"red"}`, oh); st != 204 {
+		t.Fatalf("owner PATCH: %d", st)
+	}
+	// sensor data: write with the device's token, read back in a window
+	for i := 0; i < 3; i++ {
+		if st, p := c.do("POST", "/data/"+dev, "", fmt.Sprintf("token=%s&temp=%d", dtok, 20+i), nil); st != 201 || p["temp"] != float64(20+i) {
+			t.Fatalf("data write: %d %v", st, p)
+		}
+	}
+	st, rd := c.do("GET", "/data/"+dev+"?token="+dtok+"&limit=2", "", "", nil)
+	pts, _ := rd["data"].([]any)
+	if st != 200 || len(pts) != 2 || pts[0].(map[string]any)["temp"] != float64(22) {
+		t.Fatalf("data read: %d %v", st, rd)
+	}
+	if st, _ := c.do("GET", "/data/"+dev+"?token=wrong", "", "", nil); st != 404 {
+		t.Fatalf("data read with a wrong token: %d", st)
+	}
+	// the owner reads it with its own credentials
+	if st, rd := c.do("GET", "/data/"+dev+"?start=2000-01-01T00:00:00Z", "", "", oh); st != 200 || len(rd["data"].([]any)) != 3 {
+		t.Fatalf("owner data read: %d %v", st, rd)
+	}
+}
