@@ -337,48 +337,46 @@ type publisherInfo struct {
 func (b *broker) dispatch(topic wamp.URI, pubID wamp.ID, pub *publisherInfo, skip *session, elig *eligibility, args wamp.List, kw wamp.Dict, ppt wamp.Dict) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	exact := b.exact[topic]
-	if len(b.prefix) == 0 && len(b.wildcard) == 0 {
-		if exact != nil {
-			b.deliver(exact, topic, pubID, pub, skip, elig, args, kw, ppt)
-		}
-		return
-	}
-	// Several subscriptions may match: deliver in the order they were
-	// created (ids are handed out in order), as Crossbar does.
-	var buf [8]*subscription
-	subs := buf[:0]
-	if exact != nil {
-		subs = append(subs, exact)
+	// Crossbar's delivery order (its golden test logs): the exact
+	// subscription, then prefix subscriptions from the shortest prefix to
+	// the longest, then wildcard subscriptions (in creation order).
+	if sub := b.exact[topic]; sub != nil {
+		b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
 	}
 	if len(b.prefix) > 0 {
 		if len(b.prefix) <= len(topic) {
+			var buf [8]*subscription
+			subs := buf[:0]
 			for p, sub := range b.prefix {
 				if strings.HasPrefix(string(topic), string(p)) {
 					subs = append(subs, sub)
 				}
 			}
+			slices.SortFunc(subs, func(x, y *subscription) int { return cmp.Compare(len(x.uri), len(y.uri)) })
+			for _, sub := range subs {
+				b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
+			}
 		} else {
-			for i := len(topic); i >= 0; i-- {
+			for i := 0; i <= len(topic); i++ {
 				if sub := b.prefix[topic[:i]]; sub != nil {
-					subs = append(subs, sub)
+					b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
 				}
 			}
 		}
 	}
 	if len(b.wildcard) > 0 {
 		n := strings.Count(string(topic), ".") + 1
+		var buf [8]*subscription
+		subs := buf[:0]
 		for p, sub := range b.wildcard {
 			if sub.comps == n && wamp.WildcardMatch(p, topic) {
 				subs = append(subs, sub)
 			}
 		}
-	}
-	if len(subs) > 1 {
 		slices.SortFunc(subs, func(x, y *subscription) int { return cmp.Compare(x.id, y.id) })
-	}
-	for _, sub := range subs {
-		b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
+		for _, sub := range subs {
+			b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)
+		}
 	}
 }
 

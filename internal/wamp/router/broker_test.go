@@ -194,28 +194,43 @@ func TestEventHistory(t *testing.T) {
 	}
 }
 
-func TestDeliveryFollowsSubscriptionCreation(t *testing.T) {
+// TestDeliveryOrderMatchesCrossbar: a publication matching several
+// subscriptions is delivered exact first, then prefixes shortest first,
+// then wildcards in creation order — the order of Crossbar's golden logs
+// that autobahn-js's test_pubsub_multiple_matching_subs compares.
+func TestDeliveryOrderMatchesCrossbar(t *testing.T) {
 	r := newRouter(t)
 	c := join(t, r, "realm1", nil)
-	// Created in this order; several of each kind so map order would show.
-	var ids []wamp.ID
+	ids := map[string]wamp.ID{}
 	for _, s := range []struct{ uri, match string }{
-		{"a.b.c.d", "wildcard"}, {"a.", "prefix"}, {"a.b.c.d", "exact"}, {"a.b.", "prefix"},
+		{"a.b.c.d", "wildcard"}, {"a.b.", "prefix"}, {"a.", "prefix"}, {"a.b.c.d", "exact"},
 		{".b.c.d", "wildcard"}, {"a", "prefix"}, {"a..c.", "wildcard"}, {"a.b.c", "prefix"},
 	} {
 		opts := wamp.Dict{}
 		if s.match != "exact" {
 			opts["match"] = s.match
 		}
-		ids = append(ids, c.subscribe(s.uri, opts))
+		ids[s.match+" "+s.uri] = c.subscribe(s.uri, opts)
 	}
+	want := []string{"exact a.b.c.d", "prefix a", "prefix a.", "prefix a.b.", "prefix a.b.c",
+		"wildcard a.b.c.d", "wildcard .b.c.d", "wildcard a..c."}
 	pub := join(t, r, "realm1", nil)
 	for range 5 {
 		pub.publish("a.b.c.d", nil)
-		for i, want := range ids {
-			if ev := expect[*wamp.Event](c); ev.Subscription != want {
-				t.Fatalf("delivery %d went to subscription %d, want %d", i, ev.Subscription, want)
+		for i, w := range want {
+			if ev := expect[*wamp.Event](c); ev.Subscription != ids[w] {
+				t.Fatalf("delivery %d went to subscription %d, want %s (%d)", i, ev.Subscription, w, ids[w])
 			}
+		}
+	}
+	// The same with more prefix subscriptions than the topic is long.
+	for i := range 20 {
+		c.subscribe("zz"+string(rune('a'+i)), wamp.Dict{"match": "prefix"})
+	}
+	pub.publish("a.b.c.d", nil)
+	for i, w := range want {
+		if ev := expect[*wamp.Event](c); ev.Subscription != ids[w] {
+			t.Fatalf("delivery %d went to subscription %d, want %s", i, ev.Subscription, w)
 		}
 	}
 }
