@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"skyhub/internal/aws/awsproto"
+	"skyhub/internal/aws/awsproto/checksum"
 	"skyhub/internal/errs"
 	"skyhub/internal/kv"
 )
@@ -50,7 +50,7 @@ func (s *Service) CreateUpload(ctx context.Context, bucket string, u *Upload) (*
 	if _, err := s.bucket(ctx, bucket); err != nil {
 		return nil, err
 	}
-	if u.ChecksumAlgorithm != "" && awsproto.NewChecksum(u.ChecksumAlgorithm) == nil {
+	if u.ChecksumAlgorithm != "" && checksum.New(u.ChecksumAlgorithm) == nil {
 		return nil, invalid("s3.CreateMultipartUpload", ErrInvalidRequest, "Checksum algorithm provided is unsupported.")
 	}
 	u.ChecksumAlgorithm = strings.ToLower(u.ChecksumAlgorithm)
@@ -208,7 +208,7 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, pa
 	md := md5.New()
 	var ck hash.Hash
 	if u.ChecksumAlgorithm != "" {
-		ck = awsproto.NewChecksum(u.ChecksumAlgorithm)
+		ck = checksum.New(u.ChecksumAlgorithm)
 	}
 	used := map[string]bool{}
 	for i, cp := range parts {

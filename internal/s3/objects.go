@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"skyhub/internal/aws/awsproto"
+	"skyhub/internal/aws/awsproto/checksum"
 	"skyhub/internal/blob"
 	"skyhub/internal/errs"
 	"skyhub/internal/kv"
@@ -72,14 +72,14 @@ func (s *Service) writeBlob(ctx context.Context, op string, in *PutInput) (Part,
 	want := map[string]string{}
 	for alg, v := range in.Checksums {
 		alg = strings.ToLower(alg)
-		if h := awsproto.NewChecksum(alg); h != nil && alg != "md5" {
+		if h := checksum.New(alg); h != nil && alg != "md5" {
 			d.cks[alg] = h
 			want[alg] = v
 		}
 	}
 	if alg := strings.ToLower(in.ChecksumAlgorithm); alg != "" {
 		if _, ok := d.cks[alg]; !ok {
-			h := awsproto.NewChecksum(alg)
+			h := checksum.New(alg)
 			if h == nil || alg == "md5" {
 				return Part{}, "", nil, invalid(op, ErrInvalidRequest, "Value for x-amz-checksum-algorithm header is invalid.")
 			}
