@@ -3,6 +3,9 @@ package interop
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +90,35 @@ func TestWAMPRawProbes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The router's metrics are on the app's /metrics: a protocol violation and
+// a session show up.
+func TestWAMPMetrics(t *testing.T) {
+	a := startWAMP(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws://"+a.Addr("http")+"/ws", &websocket.DialOptions{Subprotocols: []string{"wamp.2.json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	_ = c.Write(ctx, websocket.MessageText, []byte(`[1,"realm1",{"roles":{"caller":{}}}]`))
+	if _, _, err := c.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Write(ctx, websocket.MessageText, []byte(`[48,5,{},"com.x"]`)) // request id gap
+	_, _, _ = c.Read(ctx)
+	resp, err := http.Get("http://" + a.Addr("http") + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"skyhub_wamp_sessions ", `skyhub_wamp_messages_in_total{type="HELLO"} 1`, "skyhub_wamp_protocol_violations_total 1"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
