@@ -7,6 +7,7 @@
 #
 #   bench/wamp/run.sh                      # REPS=5 DUR=3s CHURN=10000
 #   REPS=5 DUR=1s CHURN=2000 KEEP=/tmp/wb bench/wamp/run.sh > /tmp/out.md   # short run, keep logs
+#   ONLY=S7 REPS=5 bench/wamp/run.sh         # one scenario
 #
 # nexusd is built from the Go module proxy into a throwaway module in a
 # temp dir (nothing of it is committed). Everything listens on 127.0.0.1
@@ -59,8 +60,10 @@ url() { case $1-$2 in skyhub-ws) echo "ws://127.0.0.1:$SP/ws";; skyhub-raw) echo
 	nexus-ws) echo "ws://127.0.0.1:$NP/";; nexus-raw) echo "tcp://127.0.0.1:$NR";; esac; }
 pid() { if [ "$1" = skyhub ]; then echo "$SKY"; else echo "$NEX"; fi; }
 RES="$WORK/results"
+ONLY=${ONLY:-}   # run only scenarios whose name contains this (e.g. ONLY=S7)
 lg() { # router transport scenario args...
 	local r=$1 t=$2 label=$3; shift 3
+	case $label in *"$ONLY"*) ;; *) return 0;; esac
 	local p; p=$(pid "$r")
 	local c0; c0=$(cpu "$p")
 	local out
@@ -82,9 +85,11 @@ idle() { # router transport
 }
 restart() { kill "$SKY" "$NEX"; wait "$SKY" "$NEX" 2>/dev/null || true; start_skyhub; start_nexus; sleep 0.5; }
 
-echo "S6 idle sessions (fresh routers) ..." >&2
-idle skyhub ws; idle nexus ws; restart
-idle skyhub raw; idle nexus raw; restart
+if [[ -z $ONLY || S6 == *"$ONLY"* ]]; then
+	echo "S6 idle sessions (fresh routers) ..." >&2
+	idle skyhub ws; idle nexus ws; restart
+	idle skyhub raw; idle nexus raw; restart
+fi
 
 for rep in $(seq "$REPS"); do
 	order="skyhub nexus"; [ $((rep % 2)) = 0 ] && order="nexus skyhub"

@@ -51,7 +51,7 @@ func (s *Server) cacheSlot(sp codec.Subprotocol) *atomic.Pointer[encoded] {
 type inbuf struct {
 	c    net.Conn
 	pool *bufPools
-	tiny [8]byte
+	tiny [128]byte // one small message arrives with a single read
 	buf  *[readBufSize]byte
 	r, w int
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -204,7 +205,7 @@ func (p *peer) readLoop() {
 }
 
 func (p *peer) wsReadLoop() {
-	max := p.s.cfg.MaxMessageBytes
+	limit := p.s.cfg.MaxMessageBytes
 	var frag []byte // a fragmented message being assembled
 	var fragOp byte
 	for {
@@ -285,8 +286,8 @@ func (p *peer) wsReadLoop() {
 			p.wsFail(&wsError{1002, "new message inside a fragmented message"})
 			return
 		}
-		if n > uint64(max) || uint64(len(frag))+n > uint64(max) {
-			p.wsFail(&wsError{1009, fmt.Sprintf("message larger than %d bytes", max)})
+		if n > uint64(limit) || uint64(len(frag))+n > uint64(limit) {
+			p.wsFail(&wsError{1009, fmt.Sprintf("message larger than %d bytes", limit)})
 			return
 		}
 		var payload []byte
@@ -302,12 +303,15 @@ func (p *peer) wsReadLoop() {
 		if !fin || fragOp != 0 {
 			if fragOp == 0 {
 				fragOp = op
-				frag = make([]byte, 0, len(payload))
+				frag = make([]byte, 0, 4*len(payload))
+			}
+			if len(frag)+len(payload) > cap(frag) {
+				// Double (append grows large slices by only 1.25x).
+				frag = slices.Grow(frag, max(len(payload), cap(frag)))
 			}
 			frag = append(frag, payload...)
 			if !fin {
-				p.in.release(false)
-				continue
+				continue // keep the read buffer: the next fragment follows
 			}
 			payload, op = frag, fragOp
 			frag, fragOp = nil, 0
