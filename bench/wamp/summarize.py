@@ -31,6 +31,8 @@ def dur_us(s):
 def fmt_us(x):
     if x is None:
         return "-"
+    if x >= 1e6:
+        return f"{x / 1e6:.2f} s"
     return f"{x / 1000:.2f} ms" if x >= 1000 else f"{x:.0f} µs"
 
 
@@ -51,7 +53,14 @@ for scen in sorted(rows):
     p99 = {k: fmt_us(median([d for d in (dur_us(s[2].get("p99")) for s in r[k]) if d is not None] or [0]))
            for k in ("skyhub", "nexus")}
     other = []
-    for key in ("lost", "kb_per_session", "threads", "MB/s", "events/s", "rss_kb"):
+    keys = ["lost", "kb_per_session", "threads"]
+    if scen.startswith("S7"):
+        keys.append("MB/s")
+    if scen.startswith("S8"):
+        keys.append("events/s")
+    if scen.startswith("S9") or scen.startswith("S6"):
+        keys.append("rss_kb")
+    for key in keys:
         vals = {k: [float(s[2][key]) for s in r[k] if key in s[2]] for k in ("skyhub", "nexus")}
         if vals["skyhub"] and vals["nexus"]:
             if key == "lost":
