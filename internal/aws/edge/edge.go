@@ -43,6 +43,10 @@ type Config struct {
 	MaxFormBytes int64
 	// Now is the clock for signature expiry (time.Now when nil).
 	Now func() time.Time
+	// BodyIdleTimeout fails a body read that waits longer than this for the
+	// next bytes (a client that sent less than its Content-Length); 20 s
+	// when zero, as S3's RequestTimeout.
+	BodyIdleTimeout time.Duration
 }
 
 // Edge is the dispatching handler.
@@ -64,6 +68,9 @@ func New(cfg Config) *Edge {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.BodyIdleTimeout == 0 {
+		cfg.BodyIdleTimeout = 20 * time.Second
 	}
 	return &Edge{cfg: cfg, targets: map[string]http.Handler{}, queries: map[string]http.Handler{},
 		rpcv2: map[string]http.Handler{}, errw: map[string]awsproto.ErrorWriter{}}
@@ -163,6 +170,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	awsproto.SetRequestIDHeaders(w.Header(), id)
 	r = r.WithContext(ctx)
 	originForm(r)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &idleBody{rc: r.Body, ctl: http.NewResponseController(w), d: e.cfg.BodyIdleTimeout}
+	}
 
 	rt, err := e.route(r)
 	if err != nil {
@@ -499,4 +509,23 @@ func missingAuth(p awsproto.Protocol) *awsproto.Error {
 		return awsproto.NewError(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
 	}
 	return &awsproto.Error{Status: 400, Code: "MissingAuthenticationTokenException", Message: "Request is missing Authentication Token", QueryCode: "MissingAuthenticationToken"}
+}
+
+// idleBody bounds the wait for each read of a request body, so a client
+// that sends fewer bytes than it announced gets an error (RequestTimeout)
+// instead of holding the request open forever.
+type idleBody struct {
+	rc  io.ReadCloser
+	ctl *http.ResponseController
+	d   time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.ctl.SetReadDeadline(time.Now().Add(b.d))
+	return b.rc.Read(p)
+}
+
+func (b *idleBody) Close() error {
+	b.ctl.SetReadDeadline(time.Time{})
+	return b.rc.Close()
 }

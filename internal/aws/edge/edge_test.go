@@ -227,3 +227,35 @@ func FuzzRoute(f *testing.F) {
 		}
 	})
 }
+
+// A body shorter than its Content-Length fails after the idle timeout
+// instead of holding the request forever.
+func TestBodyIdleTimeout(t *testing.T) {
+	e := New(Config{BodyIdleTimeout: 200 * time.Millisecond})
+	e.HandleS3(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.ReadAll(r.Body)
+		if err == nil {
+			w.WriteHeader(200)
+			return
+		}
+		w.WriteHeader(400)
+		io.WriteString(w, err.Error())
+	}))
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	conn, err := (&httpDialer{}).dial(srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "PUT /b/k HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(b), "timeout") {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -157,6 +158,9 @@ func toAWS(err error) *awsproto.Error {
 		return awsproto.NewError(400, "InvalidArgument", errs.Message(err, "Invalid Argument"))
 	case errs.NotFound:
 		return awsproto.NewError(404, "NoSuchKey", errs.Message(err, "The specified key does not exist."))
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return awsproto.NewError(400, "RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return awsproto.NewError(400, "IncompleteBody", "The request body terminated unexpectedly")
