@@ -416,9 +416,11 @@ func (s *Service) beginUpdate(st *stream) {
 }
 
 func (s *Service) shardIndex(st *stream, id, what string) (int, error) {
-	for i, m := range st.meta.Shards {
-		if ShardID(m.Index) == id {
-			return i, nil
+	if idx, ok := parseShardID(id); ok {
+		for i, m := range st.meta.Shards {
+			if m.Index == idx {
+				return i, nil
+			}
 		}
 	}
 	return 0, errs.E("kinesis.shard", errs.NotFound, fmt.Sprintf("Could not find shard %s in stream %s under account %s.", id, st.meta.Name, s.cfg.AccountID))
@@ -439,6 +441,9 @@ func (s *Service) checkShardQuota(op string, add int) error {
 // SplitShard splits an open shard at newStart.
 func (s *Service) SplitShard(ctx context.Context, name, shardID, newStart string) error {
 	const op = "kinesis.SplitShard"
+	if err := s.checkShardName(op, name, shardID); err != nil {
+		return err
+	}
 	if err := s.checkShardQuota(op, 1); err != nil {
 		return err
 	}
@@ -471,6 +476,11 @@ func (s *Service) SplitShard(ctx context.Context, name, shardID, newStart string
 // MergeShards merges two adjacent open shards.
 func (s *Service) MergeShards(ctx context.Context, name, shardID, adjacentID string) error {
 	const op = "kinesis.MergeShards"
+	for _, id := range []string{shardID, adjacentID} {
+		if err := s.checkShardName(op, name, id); err != nil {
+			return err
+		}
+	}
 	return s.modify(ctx, op, name, false, func(st *stream) error {
 		i, err := s.shardIndex(st, shardID, "ShardToMerge")
 		if err != nil {
@@ -486,16 +496,11 @@ func (s *Service) MergeShards(ctx context.Context, name, shardID, adjacentID str
 				return errs.E(op, errs.Conflict, fmt.Sprintf("Shard %s in stream %s under account %s has already been merged or split, and thus is not eligible for merging or splitting.", ShardID(m.Index), name, s.cfg.AccountID))
 			}
 		}
-		as, _ := parseHashKey(a.Start)
 		ae, _ := parseHashKey(a.End)
 		bs, _ := parseHashKey(b.Start)
-		be, _ := parseHashKey(b.End)
 		lo, hi := a.Start, b.End
-		switch {
-		case ae.cmp(maxHash) != 0 && ae.add(1).cmp(bs) == 0:
-		case be.cmp(maxHash) != 0 && be.add(1).cmp(as) == 0:
-			lo, hi = b.Start, a.End
-		default:
+		// AWS requires ShardToMerge to lie directly below AdjacentShardToMerge.
+		if ae.cmp(maxHash) == 0 || ae.add(1).cmp(bs) != 0 {
 			return errs.E(op, errs.Invalid, fmt.Sprintf("Shards %s and %s in stream %s under account %s are not an adjacent pair of shards eligible for merging", shardID, adjacentID, name, s.cfg.AccountID))
 		}
 		now := s.nowMs()
@@ -571,8 +576,11 @@ func (s *Service) SetRetention(ctx context.Context, name string, hours int, inc 
 	const op = "kinesis.SetRetention"
 	return s.modify(ctx, op, name, true, func(st *stream) error {
 		cur := st.meta.Retention
-		if hours < DefaultRetention || hours > MaxRetention {
-			return errs.E(op, errs.Invalid, fmt.Sprintf("Minimum allowed retention period is %d hours. Maximum allowed retention period is %d hours. Requested retention period (%d hours) is out of bounds.", DefaultRetention, MaxRetention, hours))
+		if hours < DefaultRetention {
+			return errs.E(op, errs.Invalid, fmt.Sprintf("Minimum allowed retention period is %d hours. Requested retention period (%d hours) is too short.", DefaultRetention, hours))
+		}
+		if hours > MaxRetention {
+			return errs.E(op, errs.Invalid, fmt.Sprintf("Maximum allowed retention period is %d hours. Requested retention period (%d hours) is too long.", MaxRetention, hours))
 		}
 		if inc && hours < cur {
 			return errs.E(op, errs.Invalid, fmt.Sprintf("Requested retention period (%d hours) for stream %s can not be shorter than existing retention period (%d hours). Use DecreaseRetentionPeriod API.", hours, name, cur))
@@ -720,3 +728,12 @@ func (s *Service) DescribeLimits(ctx context.Context) Limits {
 
 // bigFromDecimal is used by tests and the wire to check hash keys.
 func bigFromDecimal(s string) (*big.Int, bool) { return new(big.Int).SetString(s, 10) }
+
+// checkShardName rejects shard IDs that cannot name a shard, before the
+// stream is looked up (AWS reports these first).
+func (s *Service) checkShardName(op, stream, id string) error {
+	if _, ok := parseShardID(id); !ok {
+		return errs.E(op, errs.NotFound, fmt.Sprintf("Could not find shard %s in stream %s under account %s.", id, stream, s.cfg.AccountID))
+	}
+	return nil
+}

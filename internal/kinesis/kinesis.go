@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,14 +162,25 @@ type shard struct {
 func ShardID(i uint32) string { return fmt.Sprintf("shardId-%012d", i) }
 
 func parseShardID(s string) (uint32, bool) {
-	var i uint32
-	if len(s) != 20 {
+	// AWS accepts any prefix up to the last hyphen ("shardId-5", "5",
+	// "x-000000000005"); the number must fit an int32.
+	if i := strings.LastIndexByte(s, '-'); i >= 0 {
+		s = s[i+1:]
+	}
+	if s == "" || len(s) > 20 {
 		return 0, false
 	}
-	if _, err := fmt.Sscanf(s, "shardId-%012d", &i); err != nil {
-		return 0, false
+	var n uint64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+		if n > 2147483647 {
+			return 0, false
+		}
 	}
-	return i, ShardID(i) == s
+	return uint32(n), true
 }
 
 // Key layout under "kinesis/".
@@ -451,11 +463,6 @@ func (s *Service) DeleteStream(ctx context.Context, name string, enforceConsumer
 		st.mu.Unlock()
 		s.mu.Unlock()
 		return errs.E(op, errs.Conflict, fmt.Sprintf("Stream %s under account %s has registered consumers.", name, s.cfg.AccountID))
-	}
-	if s.status(st) == StatusCreating {
-		st.mu.Unlock()
-		s.mu.Unlock()
-		return errs.E(op, errs.Conflict, fmt.Sprintf("Stream %s under account %s not ACTIVE, instead in state CREATING", name, s.cfg.AccountID))
 	}
 	st.deleting.Store(s.nowMs() + s.cfg.StatusDelay.Milliseconds())
 	st.mu.Unlock()

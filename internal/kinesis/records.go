@@ -278,17 +278,20 @@ type IteratorInput struct {
 }
 
 func (s *Service) readShard(op, name, shardID string) (*stream, *shard, error) {
+	idx, ok := parseShardID(shardID)
+	if !ok {
+		return nil, nil, errs.E(op, errs.NotFound, fmt.Sprintf("Could not find shard %s in stream %s under account %s.", shardID, name, s.cfg.AccountID))
+	}
 	st, err := s.lookup(op, name)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, errs.E(op, errs.NotFound, fmt.Sprintf("Shard %s in stream %s under account %s does not exist", shardID, name, s.cfg.AccountID))
 	}
 	if s.status(st) == StatusCreating || s.status(st) == StatusDeleting {
 		return nil, nil, s.notFound(op, name)
 	}
-	idx, ok := parseShardID(shardID)
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	if !ok || int(idx) >= len(st.shards) {
+	if int(idx) >= len(st.shards) || st.shards[idx] == nil {
 		return nil, nil, errs.E(op, errs.NotFound, fmt.Sprintf("Shard %s in stream %s under account %s does not exist", shardID, name, s.cfg.AccountID))
 	}
 	return st, st.shards[idx], nil

@@ -48,9 +48,10 @@ func New(cfg Config) *Handler {
 
 // apiError is an error with its AWS code.
 type apiError struct {
-	code   string
-	msg    string
-	status int
+	code    string
+	msg     string
+	status  int
+	capital bool // the body says "Message" (AWS's serialization errors do)
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.msg }
@@ -96,7 +97,12 @@ func awsCode(err error) (int, string, string) {
 // so the shared awsproto renderer can replace it).
 func writeError(w http.ResponseWriter, cbor bool, err error) {
 	status, code, msg := awsCode(err)
-	body, _ := json.Marshal(map[string]string{"__type": code, "message": msg})
+	key := "message"
+	var ae *apiError
+	if errors.As(err, &ae) && ae.capital {
+		key = "Message"
+	}
+	body, _ := json.Marshal(map[string]string{"__type": code, key: msg})
 	ct := ctJSON
 	if cbor {
 		if b, e := jsonToCBOR(body); e == nil {
@@ -145,6 +151,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, isCBOR, err)
 		return
 	}
+	if _, ok := out.(empty); ok {
+		// Operations without output answer with an empty body, as AWS does.
+		w.Header().Set("Content-Type", ctJSON)
+		if isCBOR {
+			w.Header().Set("Content-Type", ctCBOR)
+		}
+		return
+	}
 	b, err := json.Marshal(out)
 	if err != nil {
 		writeError(w, isCBOR, errs.E("kinesisapi", errs.Internal, err))
@@ -164,7 +178,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // DecodeRequest decodes a JSON or CBOR body into v (exported for fuzzing via
 // Dispatch).
-func decode(isCBOR bool, body []byte, v any) error {
+func decode(op string, isCBOR bool, body []byte, v any) error {
 	if isCBOR {
 		j, err := cborToJSON(body)
 		if err != nil {
@@ -174,6 +188,10 @@ func decode(isCBOR bool, body []byte, v any) error {
 	}
 	if len(body) == 0 {
 		body = []byte("{}")
+	}
+	body, err := typecheck(op, body)
+	if err != nil {
+		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError

@@ -42,7 +42,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, isCBOR bool,
 			Timestamp      epoch  `json:"Timestamp"`
 		} `json:"StartingPosition"`
 	}
-	if err := decode(isCBOR, body, &in); err != nil {
+	if err := decode("SubscribeToShard", isCBOR, body, &in); err != nil {
 		writeError(w, isCBOR, err)
 		return
 	}

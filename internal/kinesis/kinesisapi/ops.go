@@ -39,7 +39,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			StreamModeDetails *modeDetails      `json:"StreamModeDetails"`
 			Tags              map[string]string `json:"Tags"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		onDemand := in.StreamModeDetails != nil && in.StreamModeDetails.StreamMode == "ON_DEMAND"
@@ -61,7 +61,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			streamRef
 			EnforceConsumerDeletion bool `json:"EnforceConsumerDeletion"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		in.check(&v, true)
@@ -79,7 +79,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			Limit                 *int   `json:"Limit"`
 			ExclusiveStartShardID string `json:"ExclusiveStartShardId"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("limit", in.Limit, 1, 10000, false)
@@ -100,7 +100,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		return map[string]any{"StreamDescription": d}, err
 	case "DescribeStreamSummary":
 		var in streamRef
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		in.check(&v, true)
@@ -119,7 +119,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ExclusiveStartStreamName string `json:"ExclusiveStartStreamName"`
 			NextToken                string `json:"NextToken"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("limit", in.Limit, 1, 10000, false)
@@ -158,7 +158,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 				Timestamp epoch  `json:"Timestamp"`
 			} `json:"ShardFilter"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("maxResults", in.MaxResults, 1, 10000, false)
@@ -214,7 +214,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ExplicitHashKey           string `json:"ExplicitHashKey"`
 			SequenceNumberForOrdering string `json:"SequenceNumberForOrdering"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.length("partitionKey", in.PartitionKey, 1, 256)
@@ -242,14 +242,14 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"SequenceNumber": res.SequenceNumber, "ShardId": res.ShardID, "EncryptionType": "NONE"}, nil
+		return map[string]any{"SequenceNumber": res.SequenceNumber, "ShardId": res.ShardID}, nil
 	case "PutRecords":
 		in, ok := putRecordsIn{}, false
 		if !isCBOR {
 			in, ok = fastPutRecords(body)
 		}
 		if !ok {
-			if err := decode(isCBOR, body, &in); err != nil {
+			if err := decode(op, isCBOR, body, &in); err != nil {
 				return nil, err
 			}
 		}
@@ -302,7 +302,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 				failed++
 			}
 		}
-		return map[string]any{"FailedRecordCount": failed, "Records": res, "EncryptionType": "NONE"}, nil
+		return map[string]any{"FailedRecordCount": failed, "Records": res}, nil
 	case "GetShardIterator":
 		var in struct {
 			streamRef
@@ -311,7 +311,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			StartingSequenceNumber string `json:"StartingSequenceNumber"`
 			Timestamp              epoch  `json:"Timestamp"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.oneOf("shardIteratorType", in.ShardIteratorType, true, "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
@@ -343,7 +343,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			Limit         *int   `json:"Limit"`
 			StreamARN     string `json:"StreamARN"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("limit", in.Limit, 1, 10000, false)
@@ -366,7 +366,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ShardToSplit       string `json:"ShardToSplit"`
 			NewStartingHashKey string `json:"NewStartingHashKey"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		if in.NewStartingHashKey == "" {
@@ -390,7 +390,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ShardToMerge         string `json:"ShardToMerge"`
 			AdjacentShardToMerge string `json:"AdjacentShardToMerge"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.required("shardToMerge", in.ShardToMerge)
@@ -410,7 +410,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			TargetShardCount *int   `json:"TargetShardCount"`
 			ScalingType      string `json:"ScalingType"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("targetShardCount", in.TargetShardCount, 1, 100000, true)
@@ -433,7 +433,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			streamRef
 			RetentionPeriodHours *int `json:"RetentionPeriodHours"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("retentionPeriodHours", in.RetentionPeriodHours, 1, 2147483647, true)
@@ -452,7 +452,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ResourceARN string            `json:"ResourceARN"`
 			Tags        map[string]string `json:"Tags"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		if in.Tags == nil {
@@ -482,7 +482,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ResourceARN string   `json:"ResourceARN"`
 			TagKeys     []string `json:"TagKeys"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		if in.TagKeys == nil {
@@ -508,7 +508,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ExclusiveStartTagKey string `json:"ExclusiveStartTagKey"`
 			Limit                *int   `json:"Limit"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("limit", in.Limit, 1, 50, false)
@@ -544,7 +544,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			streamRef
 			ShardLevelMetrics []string `json:"ShardLevelMetrics"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		if in.ShardLevelMetrics == nil {
@@ -569,7 +569,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			EncryptionType string `json:"EncryptionType"`
 			KeyID          string `json:"KeyId"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.oneOf("encryptionType", in.EncryptionType, true, "NONE", "KMS")
@@ -588,7 +588,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		return empty{}, h.svc.SetEncryption(ctx, name, in.EncryptionType, in.KeyID, op == "StartStreamEncryption")
 	case "DescribeLimits":
 		var in empty
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		return h.svc.DescribeLimits(ctx), nil
@@ -597,7 +597,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			StreamARN         string       `json:"StreamARN"`
 			StreamModeDetails *modeDetails `json:"StreamModeDetails"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.arn("streamARN", in.StreamARN, true)
@@ -622,7 +622,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			MaxResults   *int   `json:"MaxResults"`
 			NextToken    string `json:"NextToken"`
 		}
-		if err := decode(isCBOR, body, &in); err != nil {
+		if err := decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		switch op {
