@@ -94,8 +94,9 @@ func TestDynamoAWSCLI(t *testing.T) {
 	a := apptest.New(t, nil)
 	for i, cli := range []string{"/usr/bin/aws", "aws"} {
 		t.Run(cli, func(t *testing.T) {
+			t.Parallel()
 			need(t, cli, lookPath(cli))
-			out := runCmd(t, 120*time.Second, []string{"SKYHUB_AWS=" + apptest.URL(a, "aws"), "AWS_CLI=" + cli, fmt.Sprintf("SUFFIX=c%d", i)}, "sh", "aws_dynamo/awscli.sh")
+			out := runCmd(t, 180*time.Second, []string{"SKYHUB_AWS=" + apptest.URL(a, "aws"), "AWS_CLI=" + cli, fmt.Sprintf("SUFFIX=c%d", i)}, "sh", "aws_dynamo/awscli.sh")
 			if strings.TrimSpace(out) != "OK" {
 				t.Fatalf("awscli:\n%s", out)
 			}

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The AWS CLI against Skyhub's DynamoDB: create-table, put-item, get-item,
-# query, update-item, scan --select COUNT, delete-table. Needs SKYHUB_AWS,
+# The AWS CLI against Skyhub's DynamoDB: create-table, put-item,
+# batch-write-item, get-item, query, update-item, scan --select COUNT, an
+# error, delete-table. Needs SKYHUB_AWS,
 # AWS_CLI and SUFFIX. Prints OK.
 set -eu
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
@@ -10,10 +11,11 @@ ddb dynamodb create-table --table-name "$T" \
   --attribute-definitions AttributeName=dev,AttributeType=S AttributeName=ts,AttributeType=N \
   --key-schema AttributeName=dev,KeyType=HASH AttributeName=ts,KeyType=RANGE \
   --billing-mode PAY_PER_REQUEST > /dev/null
-ddb dynamodb wait table-exists --table-name "$T"
-for i in 1 2 3 10; do
-  ddb dynamodb put-item --table-name "$T" --item "{\"dev\":{\"S\":\"d1\"},\"ts\":{\"N\":\"$i\"},\"temp\":{\"N\":\"2$i.50\"}}"
-done
+ddb dynamodb put-item --table-name "$T" --item '{"dev":{"S":"d1"},"ts":{"N":"2"},"temp":{"N":"22.50"}}'
+ddb dynamodb batch-write-item --request-items "{\"$T\":[
+  {\"PutRequest\":{\"Item\":{\"dev\":{\"S\":\"d1\"},\"ts\":{\"N\":\"1\"}}}},
+  {\"PutRequest\":{\"Item\":{\"dev\":{\"S\":\"d1\"},\"ts\":{\"N\":\"3\"}}}},
+  {\"PutRequest\":{\"Item\":{\"dev\":{\"S\":\"d1\"},\"ts\":{\"N\":\"10\"}}}}]}" > /dev/null
 out=$(ddb dynamodb get-item --table-name "$T" --key '{"dev":{"S":"d1"},"ts":{"N":"2"}}' --query 'Item.temp.N' --output text)
 [ "$out" = "22.5" ] || { echo "get-item: $out"; exit 1; }
 out=$(ddb dynamodb query --table-name "$T" --key-condition-expression 'dev = :d AND ts >= :t' \
