@@ -172,7 +172,7 @@ func FromList(l []any) (Message, error) {
 		m = &Unsubscribe{Request: p.id(1), Subscription: p.id(2)}
 	case UNSUBSCRIBED:
 		p.count(2, 3)
-		m = &Unsubscribed{Request: p.id(1), Details: p.optDict(2)}
+		m = &Unsubscribed{Request: p.idOrRevocation(1), Details: p.optDict(2)}
 	case EVENT:
 		p.count(4, 6)
 		m = &Event{Subscription: p.id(1), Publication: p.id(2), Details: p.dict(3), Arguments: p.args(4), ArgumentsKw: p.kwargs(5)}
@@ -196,7 +196,7 @@ func FromList(l []any) (Message, error) {
 		m = &Unregister{Request: p.id(1), Registration: p.id(2)}
 	case UNREGISTERED:
 		p.count(2, 3)
-		m = &Unregistered{Request: p.id(1), Details: p.optDict(2)}
+		m = &Unregistered{Request: p.idOrRevocation(1), Details: p.optDict(2)}
 	case INVOCATION:
 		p.count(4, 6)
 		m = &Invocation{Request: p.id(1), Registration: p.id(2), Details: p.dict(3), Arguments: p.args(4), ArgumentsKw: p.kwargs(5)}
@@ -256,6 +256,19 @@ func (p *parser) id(i int) ID {
 		return 0
 	}
 	return ID(n)
+}
+
+// idOrRevocation reads a request id, or 0 when the message carries
+// Details (a router-initiated revocation: [UNSUBSCRIBED, 0, Details]).
+func (p *parser) idOrRevocation(i int) ID {
+	if len(p.l) > i+1 {
+		if v, ok := p.at(i); ok {
+			if n, ok := toInt(v); ok && n == 0 {
+				return 0
+			}
+		}
+	}
+	return p.id(i)
 }
 
 func (p *parser) integer(i int) int64 {

@@ -28,6 +28,8 @@ func TestRoundTripEveryMessage(t *testing.T) {
 		&Unsubscribe{Request: 3, Subscription: 5},
 		&Unsubscribed{Request: 3},
 		&Unsubscribed{Request: 3, Details: Dict{"reason": "x"}},
+		&Unsubscribed{Request: 0, Details: Dict{"subscription": int64(5), "reason": "x"}},
+		&Unregistered{Request: 0, Details: Dict{"registration": int64(5)}},
 		&Event{Subscription: 5, Publication: 99, Details: d, Arguments: args},
 		&Call{Request: 4, Options: d, Procedure: "com.p", ArgumentsKw: kw},
 		&Cancel{Request: 4, Options: Dict{"mode": "kill"}},
@@ -165,6 +167,7 @@ func TestFromListRejects(t *testing.T) {
 		{"bool as int", []any{48, true, Dict{}, "p"}, "not an id"},
 		{"challenge method int", []any{4, 1, Dict{}}, "not a string"},
 		{"unsubscribed extra", []any{35, 1, Dict{}, 1}, "4 elements, want 2 to 3"},
+		{"unsubscribed zero without details", []any{35, 0}, "not an id"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -32,10 +32,10 @@ func TestWelcomeAnnouncesImplementedFeatures(t *testing.T) {
 	want := map[string][]string{
 		"broker": {"pattern_based_subscription", "publisher_exclusion", "publisher_identification",
 			"subscriber_blackwhite_listing", "session_meta_api", "subscription_meta_api", "event_retention",
-			"payload_passthru_mode", "event_history"},
+			"payload_passthru_mode", "event_history", "subscription_revocation"},
 		"dealer": {"call_canceling", "call_timeout", "caller_identification", "pattern_based_registration",
 			"progressive_call_results", "registration_meta_api", "session_meta_api", "shared_registration", "testament_meta_api",
-			"payload_passthru_mode", "progressive_call_invocations"},
+			"payload_passthru_mode", "progressive_call_invocations", "registration_revocation"},
 	}
 	for role, feats := range want {
 		r, _ := wamp.OptDict(roles, role)

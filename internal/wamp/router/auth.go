@@ -63,6 +63,8 @@ func (r *Router) establish(p wamp.Peer) *session {
 		calleeProgress: hasFeature(hello.Details, "callee", "progressive_call_results"),
 		calleeCancel:   hasFeature(hello.Details, "callee", "call_canceling"),
 		calleeProgInv:  hasFeature(hello.Details, "callee", "progressive_call_invocations"),
+		calleeRevoke:   hasFeature(hello.Details, "callee", "registration_revocation"),
+		subRevoke:      hasFeature(hello.Details, "subscriber", "subscription_revocation"),
 		created:        time.Now().UTC(),
 		subs:           map[wamp.ID]*subscription{},
 		regs:           map[wamp.ID]*registration{},

@@ -129,7 +129,9 @@ func (b *broker) subscribe(s *session, m *wamp.Subscribe) {
 		next := make([]*session, len(sub.subscribers), len(sub.subscribers)+1)
 		copy(next, sub.subscribers)
 		sub.subscribers = append(next, s)
+		s.mu.Lock()
 		s.subs[sub.id] = sub
+		s.mu.Unlock()
 		added = true
 	}
 	// SUBSCRIBED goes out under the lock, so no EVENT of this
@@ -148,7 +150,9 @@ func (b *broker) subscribe(s *session, m *wamp.Subscribe) {
 }
 
 func (b *broker) unsubscribe(s *session, m *wamp.Unsubscribe) {
+	s.mu.Lock()
 	sub := s.subs[m.Subscription]
+	s.mu.Unlock()
 	if sub == nil {
 		s.errorReply(wamp.UNSUBSCRIBE, m.Request, wamp.ErrNoSuchSubscription, "")
 		return
@@ -165,7 +169,13 @@ func (b *broker) unsubscribe(s *session, m *wamp.Unsubscribe) {
 func (b *broker) remove(s *session, sub *subscription) (deleted bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.removeLocked(s, sub)
+}
+
+func (b *broker) removeLocked(s *session, sub *subscription) (deleted bool) {
+	s.mu.Lock()
 	delete(s.subs, sub.id)
+	s.mu.Unlock()
 	i := slices.Index(sub.subscribers, s)
 	if i < 0 {
 		return false
@@ -182,7 +192,13 @@ func (b *broker) remove(s *session, sub *subscription) (deleted bool) {
 }
 
 func (b *broker) sessionGone(s *session) {
+	s.mu.Lock()
+	subs := make([]*subscription, 0, len(s.subs))
 	for _, sub := range s.subs {
+		subs = append(subs, sub)
+	}
+	s.mu.Unlock()
+	for _, sub := range subs {
 		deleted := b.remove(s, sub)
 		b.publishMeta("wamp.subscription.on_unsubscribe", wamp.List{s.id, sub.id}, nil)
 		if deleted {
@@ -515,4 +531,39 @@ func (b *broker) events(sub *subscription, limit int) []any {
 func (b *broker) storeFull(store string) {
 	b.rl.r.metrics.storeFull.WithLabelValues(store).Inc()
 	b.rl.r.log.Warn("wamp: topic store full, publication not stored", "realm", string(b.rl.name), "store", store, "topics", maxStoredTopics)
+}
+
+// revoke removes subscriber o from subscription id (subscription
+// revocation): o gets UNSUBSCRIBED with request 0 and {subscription,
+// reason} if it announced subscription_revocation. It reports whether o
+// had it.
+func (b *broker) revoke(id wamp.ID, o *session, reason string) bool {
+	o.mu.Lock()
+	sub := o.subs[id]
+	o.mu.Unlock()
+	if sub == nil {
+		return false
+	}
+	b.mu.Lock()
+	o.mu.Lock()
+	still := o.subs[id] == sub
+	o.mu.Unlock()
+	if !still { // the session dropped it meanwhile
+		b.mu.Unlock()
+		return false
+	}
+	deleted := b.removeLocked(o, sub)
+	if o.subRevoke {
+		det := wamp.Dict{"subscription": sub.id}
+		if reason != "" {
+			det["reason"] = reason
+		}
+		o.send(&wamp.Unsubscribed{Request: 0, Details: det})
+	}
+	b.mu.Unlock()
+	b.publishMeta("wamp.subscription.on_unsubscribe", wamp.List{o.id, sub.id}, nil)
+	if deleted {
+		b.publishMeta("wamp.subscription.on_delete", wamp.List{o.id, sub.id}, nil)
+	}
+	return true
 }

@@ -142,7 +142,9 @@ func (d *dealer) register(s *session, m *wamp.Register) {
 		d.byID[reg.id] = reg
 		created = true
 	}
+	s.mu.Lock()
 	s.regs[reg.id] = reg
+	s.mu.Unlock()
 	// REGISTERED goes out under the lock, before any INVOCATION for it.
 	s.send(&wamp.Registered{Request: m.Request, Registration: reg.id})
 	d.mu.Unlock()
@@ -159,7 +161,9 @@ func (reg *registration) details() wamp.Dict {
 }
 
 func (d *dealer) unregister(s *session, m *wamp.Unregister) {
+	s.mu.Lock()
 	reg := s.regs[m.Registration]
+	s.mu.Unlock()
 	if reg == nil {
 		s.errorReply(wamp.UNREGISTER, m.Request, wamp.ErrNoSuchRegistration, "")
 		return
@@ -175,7 +179,13 @@ func (d *dealer) unregister(s *session, m *wamp.Unregister) {
 func (d *dealer) remove(s *session, reg *registration) (deleted bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.removeLocked(s, reg)
+}
+
+func (d *dealer) removeLocked(s *session, reg *registration) (deleted bool) {
+	s.mu.Lock()
 	delete(s.regs, reg.id)
+	s.mu.Unlock()
 	i := slices.IndexFunc(reg.callees, func(c *callee) bool { return c.s == s })
 	if i < 0 {
 		return false
@@ -514,7 +524,13 @@ func (d *dealer) cancel(s *session, m *wamp.Cancel) {
 // sessionGone settles s's registrations and calls, both as callee and as
 // caller.
 func (d *dealer) sessionGone(s *session) {
+	s.mu.Lock()
+	regs := make([]*registration, 0, len(s.regs))
 	for _, reg := range s.regs {
+		regs = append(regs, reg)
+	}
+	s.mu.Unlock()
+	for _, reg := range regs {
 		deleted := d.remove(s, reg)
 		d.rl.broker.publishMeta("wamp.registration.on_unregister", wamp.List{s.id, reg.id}, nil)
 		if deleted {
@@ -612,4 +628,38 @@ func copyPPT(dst, src wamp.Dict) wamp.Dict {
 		}
 	}
 	return dst
+}
+
+// revoke removes callee o from registration id (registration revocation):
+// o gets UNREGISTERED with request 0 and {registration, reason} if it
+// announced registration_revocation. It reports whether o had it.
+func (d *dealer) revoke(id wamp.ID, o *session, reason string) bool {
+	o.mu.Lock()
+	reg := o.regs[id]
+	o.mu.Unlock()
+	if reg == nil {
+		return false
+	}
+	d.mu.Lock()
+	o.mu.Lock()
+	still := o.regs[id] == reg
+	o.mu.Unlock()
+	if !still { // the session dropped it meanwhile
+		d.mu.Unlock()
+		return false
+	}
+	deleted := d.removeLocked(o, reg)
+	if o.calleeRevoke {
+		det := wamp.Dict{"registration": reg.id}
+		if reason != "" {
+			det["reason"] = reason
+		}
+		o.send(&wamp.Unregistered{Request: 0, Details: det})
+	}
+	d.mu.Unlock()
+	d.rl.broker.publishMeta("wamp.registration.on_unregister", wamp.List{o.id, reg.id}, nil)
+	if deleted {
+		d.rl.broker.publishMeta("wamp.registration.on_delete", wamp.List{o.id, reg.id}, nil)
+	}
+	return true
 }

@@ -322,6 +322,35 @@ func metaCall(s *session, m *wamp.Call) bool {
 			return true
 		}
 		ok(res)
+	case "wamp.registration.remove_callee", "wamp.subscription.remove_subscriber":
+		id, _ := idArg(0)
+		target, good := idArg(1)
+		o := rl.session(target)
+		if !good || o == nil {
+			fail(wamp.ErrNoSuchSession, "no such session")
+			return true
+		}
+		reason := ""
+		if r, ok := wamp.OptString(m.ArgumentsKw, "reason"); ok {
+			reason = r
+		} else if v, ok := arg(2); ok {
+			reason, _ = v.(string)
+		}
+		var found bool
+		if m.Procedure == "wamp.registration.remove_callee" {
+			found = rl.dealer.revoke(id, o, reason)
+		} else {
+			found = rl.broker.revoke(id, o, reason)
+		}
+		if !found {
+			if m.Procedure == "wamp.registration.remove_callee" {
+				fail(wamp.ErrNoSuchRegistration, "the session has no such registration")
+			} else {
+				fail(wamp.ErrNoSuchSubscription, "the session has no such subscription")
+			}
+			return true
+		}
+		ok()
 	case "wamp.subscription.get_events":
 		id, _ := idArg(0)
 		limit := int64(0)

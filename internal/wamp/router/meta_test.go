@@ -264,3 +264,56 @@ func TestTestaments(t *testing.T) {
 		t.Fatal(e.Error)
 	}
 }
+
+func TestRevocation(t *testing.T) {
+	r := newRouter(t)
+	adm := join(t, r, "realm1", nil)
+	revocable := joinRoles(t, r, wamp.Dict{
+		"callee":     wamp.Dict{"features": wamp.Dict{"registration_revocation": true}},
+		"subscriber": wamp.Dict{"features": wamp.Dict{"subscription_revocation": true}},
+	})
+	plain := join(t, r, "realm1", nil)
+	regID := revocable.register("com.rev", wamp.Dict{"invoke": "roundrobin"})
+	plain.register("com.rev", wamp.Dict{"invoke": "roundrobin"})
+	subID := revocable.subscribe("com.revt", nil)
+
+	adm.send(&wamp.Call{Request: adm.next(), Options: wamp.Dict{}, Procedure: "wamp.registration.remove_callee",
+		Arguments: wamp.List{regID, revocable.id}, ArgumentsKw: wamp.Dict{"reason": "com.reason.maintenance"}})
+	expect[*wamp.Result](adm)
+	u := expect[*wamp.Unregistered](revocable)
+	if u.Request != 0 || wamp.ID(num(u.Details["registration"])) != regID || u.Details["reason"] != "com.reason.maintenance" {
+		t.Fatalf("revocation %s", dump(u))
+	}
+	callees := adm.call("wamp.registration.list_callees", regID).Arguments[0].([]any)
+	if len(callees) != 1 || wamp.ID(num(callees[0])) != plain.id {
+		t.Fatalf("callees after revocation %v", callees)
+	}
+	// The callee cannot unregister what it no longer has.
+	revocable.send(&wamp.Unregister{Request: revocable.next(), Registration: regID})
+	if e := expect[*wamp.Error](revocable); e.Error != wamp.ErrNoSuchRegistration {
+		t.Fatal(e.Error)
+	}
+
+	// A callee that did not announce the feature is removed silently.
+	adm.call("wamp.registration.remove_callee", regID, plain.id)
+	plain.quiet()
+	if e := adm.callErr("wamp.registration.get", regID); e.Error != wamp.ErrNoSuchRegistration {
+		t.Fatalf("registration not deleted: %s", e.Error)
+	}
+
+	adm.call("wamp.subscription.remove_subscriber", subID, revocable.id)
+	us := expect[*wamp.Unsubscribed](revocable)
+	if us.Request != 0 || wamp.ID(num(us.Details["subscription"])) != subID {
+		t.Fatalf("revocation %s", dump(us))
+	}
+	pub := join(t, r, "realm1", nil)
+	pub.publish("com.revt", nil)
+	revocable.quiet()
+
+	if e := adm.callErr("wamp.subscription.remove_subscriber", subID, revocable.id); e.Error != wamp.ErrNoSuchSubscription {
+		t.Fatal(e.Error)
+	}
+	if e := adm.callErr("wamp.registration.remove_callee", regID, int64(777)); e.Error != wamp.ErrNoSuchSession {
+		t.Fatal(e.Error)
+	}
+}

@@ -227,6 +227,7 @@ var (
 		"event_retention":               true,
 		"payload_passthru_mode":         true,
 		"event_history":                 true,
+		"subscription_revocation":       true,
 	}
 	dealerFeatures = wamp.Dict{
 		"call_canceling":               true,
@@ -240,6 +241,7 @@ var (
 		"shared_registration":          true,
 		"testament_meta_api":           true,
 		"payload_passthru_mode":        true,
+		"registration_revocation":      true,
 	}
 )
 

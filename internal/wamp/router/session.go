@@ -9,9 +9,11 @@ import (
 	"skyhub/internal/wamp"
 )
 
-// session is one established WAMP session. Fields above mu are set before
-// the session joins its realm and never change; lastReq, subs and regs are
-// owned by the session's goroutine.
+// session is one established WAMP session. Fields above lastReq are set
+// before the session joins its realm and never change; lastReq is owned by
+// the session's goroutine; subs, regs and the fields below mu are guarded
+// by mu (subs and regs change under the broker's or dealer's lock, then
+// mu: revocation removes them from another session's goroutine).
 type session struct {
 	id           wamp.ID
 	realm        *realm
@@ -25,6 +27,8 @@ type session struct {
 	calleeProgress bool // callee: progressive_call_results
 	calleeCancel   bool // callee: call_canceling
 	calleeProgInv  bool // callee: progressive_call_invocations
+	calleeRevoke   bool // callee: registration_revocation
+	subRevoke      bool // subscriber: subscription_revocation
 	trusted        bool // router-local component: not subject to authorization
 	created        time.Time
 
