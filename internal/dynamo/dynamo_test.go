@@ -262,3 +262,17 @@ func TestStreamTrim(t *testing.T) {
 		t.Fatalf("StartingSequenceNumber %s", si.StartSeq)
 	}
 }
+
+// A write that changes nothing leaves no stream record.
+func TestUnchangedWriteNoStreamRecord(t *testing.T) {
+	s := open(t, vfs.NewMem(), &clock{})
+	sensors(t, s)
+	it := attr.Item{"dev": attr.Str("d"), "ts": num("1"), "v": num("1.50")}
+	put(t, s, it)
+	put(t, s, attr.Item{"dev": attr.Str("d"), "ts": num("1"), "v": num("1.5")})
+	put(t, s, attr.Item{"dev": attr.Str("d"), "ts": num("1"), "v": num("2")})
+	recs := records(t, s)
+	if len(recs) != 2 || recs[0]["eventName"] != "INSERT" || recs[1]["eventName"] != "MODIFY" {
+		t.Fatalf("records: %v", recs)
+	}
+}

@@ -318,6 +318,10 @@ func (s *Service) kvOps(p *prepared, ops []kv.Op) ([]kv.Op, uint64) {
 	if p.kind == OpCheck {
 		return ops, 0
 	}
+	if p.old != nil && p.new != nil && attr.Equal(attr.Value{T: attr.M, Map: p.old}, attr.Value{T: attr.M, Map: p.new}) {
+		// nothing changes: no write, and (as on AWS) no stream record
+		return ops, 0
+	}
 	if p.new != nil {
 		ops = append(ops, kv.Set(p.key, attr.EncodeItem(nil, p.new)))
 	} else if p.old != nil {
