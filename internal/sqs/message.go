@@ -37,12 +37,40 @@ type message struct {
 	Sender    string                      `json:"sid,omitempty"`
 	DLQSource string                      `json:"src,omitempty"`
 
-	gone bool // removed from its queue (memory only)
+	gone     bool // removed from its queue (memory only)
+	hasState bool // a receive-state record exists in the store
 }
 
 func (m *message) encode() []byte {
 	b, _ := json.Marshal(m)
 	return b
+}
+
+// The receive state (visible-at, receive count, first receive, receipt
+// nonce) changes on every receive; it is stored apart from the immutable
+// message record (sqs/s/<queue id>/<seq>, 28 bytes) so a receive never
+// rewrites the body.
+const stateLen = 8 + 8 + 8 + 4
+
+func (m *message) encodeState() []byte {
+	b := make([]byte, stateLen)
+	binary.BigEndian.PutUint64(b[0:], uint64(m.Visible))
+	binary.BigEndian.PutUint64(b[8:], uint64(m.FirstRecv))
+	binary.BigEndian.PutUint64(b[16:], m.Nonce)
+	binary.BigEndian.PutUint32(b[24:], uint32(m.Recv))
+	return b
+}
+
+func (m *message) decodeState(b []byte) bool {
+	if len(b) != stateLen {
+		return false
+	}
+	m.Visible = int64(binary.BigEndian.Uint64(b[0:]))
+	m.FirstRecv = int64(binary.BigEndian.Uint64(b[8:]))
+	m.Nonce = binary.BigEndian.Uint64(b[16:])
+	m.Recv = int(binary.BigEndian.Uint32(b[24:]))
+	m.hasState = true
+	return true
 }
 
 // SendInput is one message to send.
@@ -596,7 +624,7 @@ func (s *Service) receiveOnce(ctx context.Context, q *queue, in *ReceiveInput) (
 	take := func(m *message) bool {
 		if nowNs-m.Sent >= ret {
 			q.removeLocked(m)
-			ops = append(ops, kv.Del(msgKey(q.id, m.Seq)))
+			ops = append(ops, delMsgOps(q.id, m)...)
 			return false
 		}
 		if rd != nil && m.Recv >= rd.Max {
@@ -611,7 +639,8 @@ func (s *Service) receiveOnce(ctx context.Context, q *queue, in *ReceiveInput) (
 		m.Visible = nowNs + int64(vt)*int64(time.Second)
 		m.Nonce = newNonce()
 		picked = append(picked, received{m: m, snap: s.snapshot(q, m, in)})
-		ops = append(ops, kv.Set(msgKey(q.id, m.Seq), m.encode()))
+		m.hasState = true
+		ops = append(ops, kv.Set(stateKey(q.id, m.Seq), m.encodeState()))
 		return true
 	}
 	if q.fifo {
@@ -698,7 +727,7 @@ func (s *Service) prepareMoves(src *queue, moves []dlqMove, now time.Time) ([]kv
 	}
 	var installs []inst
 	for _, mv := range moves {
-		ops = append(ops, kv.Del(msgKey(src.id, mv.m.Seq)))
+		ops = append(ops, delMsgOps(src.id, mv.m)...)
 		tname, _ := s.NameFromARN(mv.target)
 		s.mu.RLock()
 		t := s.queues[tname]
@@ -709,7 +738,7 @@ func (s *Service) prepareMoves(src *queue, moves []dlqMove, now time.Time) ([]kv
 			continue
 		}
 		nm := *mv.m
-		nm.gone = false
+		nm.gone, nm.hasState = false, false
 		nm.Recv, nm.FirstRecv, nm.Nonce = 0, 0, 0
 		nm.Visible = now.UnixNano()
 		nm.DLQSource = s.ARN(src.name)
@@ -774,7 +803,7 @@ func (s *Service) DeleteMessages(ctx context.Context, name string, handles []str
 		}
 		if m := q.msgs[seq]; m != nil {
 			q.removeLocked(m)
-			ops = append(ops, kv.Del(msgKey(q.id, seq)))
+			ops = append(ops, delMsgOps(q.id, m)...)
 		}
 	}
 	q.mu.Unlock()
@@ -836,7 +865,8 @@ func (s *Service) ChangeMessageVisibilities(ctx context.Context, name string, en
 			heap.Push(&q.vis, visEntry{at: m.Visible, m: m})
 		}
 		changed = true
-		ops = append(ops, kv.Set(msgKey(q.id, seq), m.encode()))
+		m.hasState = true
+		ops = append(ops, kv.Set(stateKey(q.id, seq), m.encodeState()))
 	}
 	if changed {
 		q.wakeLocked()

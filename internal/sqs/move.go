@@ -223,7 +223,6 @@ func (s *Service) moveBatch(ctx context.Context, srcARN, dstARN string, n int) (
 	}
 	var installs []inst
 	for _, m := range cands {
-		ops = append(ops, kv.Del(msgKey(src.id, m.Seq)))
 		target := dstARN
 		if target == "" {
 			target = m.DLQSource
@@ -231,12 +230,12 @@ func (s *Service) moveBatch(ctx context.Context, srcARN, dstARN string, n int) (
 		dq, err := s.get("sqs.moveMessages", mustName(s, target))
 		if err != nil {
 			// No destination: the message stays in the dead-letter queue.
-			ops = ops[:len(ops)-1]
 			installs = append(installs, inst{src, m})
 			continue
 		}
+		ops = append(ops, delMsgOps(src.id, m)...)
 		nm := *m
-		nm.gone = false
+		nm.gone, nm.hasState = false, false
 		nm.Recv, nm.FirstRecv, nm.Nonce, nm.DLQSource = 0, 0, 0, ""
 		nm.Visible = nowNs
 		dq.mu.Lock()
@@ -244,6 +243,9 @@ func (s *Service) moveBatch(ctx context.Context, srcARN, dstARN string, n int) (
 		dq.mu.Unlock()
 		ops = append(ops, kv.Set(msgKey(dq.id, nm.Seq), nm.encode()))
 		installs = append(installs, inst{dq, &nm})
+	}
+	if len(ops) == 0 {
+		ops = nil
 	}
 	if err := s.st.Write(ctx, ops...); err != nil {
 		// Put them back; the store still has them in the source.

@@ -141,6 +141,19 @@ func (q *queue) insertLocked(m *message) {
 	}
 }
 
+// reindexLocked rebuilds the visibility heap (standard queues) after the
+// messages' visible times changed wholesale (loading).
+func (q *queue) reindexLocked() {
+	if q.fifo {
+		return
+	}
+	q.vis = q.vis[:0]
+	for _, m := range q.msgs {
+		q.vis = append(q.vis, visEntry{at: m.Visible, m: m})
+	}
+	heap.Init(&q.vis)
+}
+
 func (q *queue) removeLocked(m *message) {
 	if q.msgs[m.Seq] != m {
 		return
@@ -209,6 +222,7 @@ const (
 	prefixQueue = "sqs/q/"
 	prefixMsg   = "sqs/m/"
 	prefixDedup = "sqs/d/"
+	prefixState = "sqs/s/"
 	prefixTask  = "sqs/t/"
 )
 
@@ -223,6 +237,25 @@ func msgPrefix(qid uint64) []byte { return []byte(prefixMsg + idHex(qid) + "/") 
 func msgKey(qid, seq uint64) []byte {
 	return append(msgPrefix(qid), idHex(seq)...)
 }
+func statePrefix(qid uint64) []byte { return []byte(prefixState + idHex(qid) + "/") }
+func stateKey(qid, seq uint64) []byte {
+	return append(statePrefix(qid), idHex(seq)...)
+}
+
+// delMsgOps deletes a message's record and, if it has one, its receive state.
+func delMsgOps(qid uint64, m *message) []kv.Op {
+	if m.hasState {
+		return []kv.Op{kv.Del(msgKey(qid, m.Seq)), kv.Del(stateKey(qid, m.Seq))}
+	}
+	return []kv.Op{kv.Del(msgKey(qid, m.Seq))}
+}
+
+// allMsgOps deletes every message, state and dedup record of queue qid.
+func allMsgOps(qid uint64) []kv.Op {
+	return []kv.Op{kv.DelRange(msgPrefix(qid), kv.PrefixEnd(msgPrefix(qid))),
+		kv.DelRange(statePrefix(qid), kv.PrefixEnd(statePrefix(qid)))}
+}
+
 func dedupPrefix(qid uint64) []byte { return []byte(prefixDedup + idHex(qid) + "/") }
 func dedupKey(qid uint64, id string) []byte {
 	return append(dedupPrefix(qid), id...)
@@ -655,9 +688,9 @@ func (s *Service) DeleteQueue(ctx context.Context, name string) error {
 		s.mu.Unlock()
 		return noQueue(op)
 	}
-	err := s.st.Write(ctx, kv.Del(queueKey(name)),
-		kv.DelRange(msgPrefix(q.id), kv.PrefixEnd(msgPrefix(q.id))),
+	ops := append(allMsgOps(q.id), kv.Del(queueKey(name)),
 		kv.DelRange(dedupPrefix(q.id), kv.PrefixEnd(dedupPrefix(q.id))))
+	err := s.st.Write(ctx, ops...)
 	if err == nil {
 		delete(s.queues, name)
 		s.deleted[name] = s.now()
@@ -771,7 +804,7 @@ func (s *Service) PurgeQueue(ctx context.Context, name string) error {
 	q.purged = now
 	q.clearLocked()
 	q.mu.Unlock()
-	if err := s.st.Write(ctx, kv.DelRange(msgPrefix(q.id), kv.PrefixEnd(msgPrefix(q.id)))); err != nil {
+	if err := s.st.Write(ctx, allMsgOps(q.id)...); err != nil {
 		return internalErr(op, err)
 	}
 	return nil

@@ -176,7 +176,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 		for _, m := range q.msgs {
 			if now.UnixNano()-m.Sent >= ret {
 				q.removeLocked(m)
-				ops = append(ops, kv.Del(msgKey(q.id, m.Seq)))
+				ops = append(ops, delMsgOps(q.id, m)...)
 			}
 		}
 		for id, d := range q.dedup {

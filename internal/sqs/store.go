@@ -53,6 +53,27 @@ func (s *Service) load(ctx context.Context) error {
 	if err != nil {
 		return errs.E(op, errs.Internal, err)
 	}
+	err = kv.Scan(ctx, s.st, kv.Prefix([]byte(prefixState)), func(k, v []byte) bool {
+		qid, rest, ok := splitIDKey(k[len(prefixState):])
+		q := byID[qid]
+		var m *message
+		if ok && q != nil {
+			if seq, err := strconv.ParseUint(string(rest), 16, 64); err == nil {
+				m = q.msgs[seq]
+			}
+		}
+		if m == nil || !m.decodeState(v) {
+			orphans = append(orphans, kv.Del(bytes.Clone(k)))
+		}
+		return true
+	})
+	if err != nil {
+		return errs.E(op, errs.Internal, err)
+	}
+	// Messages were indexed before their receive state was applied.
+	for _, q := range byID {
+		q.reindexLocked()
+	}
 	err = kv.Scan(ctx, s.st, kv.Prefix([]byte(prefixDedup)), func(k, v []byte) bool {
 		qid, rest, ok := splitIDKey(k[len(prefixDedup):])
 		q := byID[qid]
