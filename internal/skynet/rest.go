@@ -68,9 +68,23 @@ func New(cfg Config) *API {
 
 // Register mounts every route on mux.
 func (a *API) Register(mux *http.ServeMux) {
+	paths := map[string]bool{}
+	var order []string
 	h := func(pattern string, f httpx.HandlerFunc) {
 		mux.Handle(pattern, a.wrap(f))
+		_, path, _ := strings.Cut(pattern, " ")
+		if !paths[path] {
+			paths[path] = true
+			order = append(order, path)
+		}
 	}
+	defer func() {
+		// CORS preflight for every path, as browsers send before a
+		// cross-origin JSON POST or an auth header
+		for _, path := range order {
+			mux.Handle("OPTIONS "+path, http.HandlerFunc(preflight))
+		}
+	}()
 	h("GET /status", a.status)
 	h("GET /ipaddress", a.ipaddress)
 	h("POST /devices", a.register)
@@ -98,6 +112,17 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("GET /v3/devices/{uuid}", a.getV2)
 	h("PATCH /v2/devices/{uuid}", a.patchV2)
 	h("PUT /v2/devices/{uuid}", a.putV2)
+}
+
+func preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		h.Set("Access-Control-Allow-Headers", req)
+	}
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(204)
 }
 
 // Close ends every open /subscribe stream (call before draining the HTTP
