@@ -340,7 +340,7 @@ func TestLargeOfflineQueueNothingLost(t *testing.T) {
 	for attempt := 0; next < n && attempt < 10; attempt++ {
 		req, _ := http.NewRequest("GET", c.base+"/subscribe", nil)
 		req.SetBasicAuth(recv, rtok)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		resp, err := http.DefaultClient.Do(req.WithContext(ctx))
 		if err != nil {
 			cancel()
