@@ -63,7 +63,10 @@ func (s *Service) writeStream(op, name string) (*stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch s.status(st) {
+	st.mu.RLock()
+	status := s.status(st)
+	st.mu.RUnlock()
+	switch status {
 	case StatusActive, StatusUpdating:
 		return st, nil
 	}
@@ -286,11 +289,11 @@ func (s *Service) readShard(op, name, shardID string) (*stream, *shard, error) {
 	if err != nil {
 		return nil, nil, errs.E(op, errs.NotFound, fmt.Sprintf("Shard %s in stream %s under account %s does not exist", shardID, name, s.cfg.AccountID))
 	}
-	if s.status(st) == StatusCreating || s.status(st) == StatusDeleting {
-		return nil, nil, s.notFound(op, name)
-	}
 	st.mu.RLock()
 	defer st.mu.RUnlock()
+	if status := s.status(st); status == StatusCreating || status == StatusDeleting {
+		return nil, nil, s.notFound(op, name)
+	}
 	if int(idx) >= len(st.shards) || st.shards[idx] == nil {
 		return nil, nil, errs.E(op, errs.NotFound, fmt.Sprintf("Shard %s in stream %s under account %s does not exist", shardID, name, s.cfg.AccountID))
 	}
@@ -371,7 +374,10 @@ func (s *Service) GetShardIterator(ctx context.Context, in IteratorInput) (strin
 	if err != nil {
 		return "", err
 	}
-	return s.encodeIter(iterPos{created: s.nowMs(), streamTS: st.meta.Created, shard: sh.idx, from: from, name: in.Name}), nil
+	st.mu.RLock()
+	created := st.meta.Created
+	st.mu.RUnlock()
+	return s.encodeIter(iterPos{created: s.nowMs(), streamTS: created, shard: sh.idx, from: from, name: in.Name}), nil
 }
 
 // Record is a record as read.
@@ -409,7 +415,10 @@ func (s *Service) GetRecords(ctx context.Context, iterator string, limit int) (R
 	if err != nil {
 		return Records{}, err
 	}
-	if st.meta.Created != p.streamTS {
+	st.mu.RLock()
+	created := st.meta.Created
+	st.mu.RUnlock()
+	if created != p.streamTS {
 		return Records{}, s.notFound(op, p.name)
 	}
 	if limit <= 0 || limit > 10000 {
