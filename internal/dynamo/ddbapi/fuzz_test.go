@@ -75,3 +75,28 @@ func FuzzRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPartiQL sends arbitrary statements through ExecuteStatement.
+func FuzzPartiQL(f *testing.F) {
+	for _, s := range []string{
+		`SELECT * FROM "tbl" WHERE pk = 'a' AND sk BETWEEN 1 AND 5`,
+		`SELECT a.b[1], c FROM tbl WHERE pk IN ['a','b'] OR begins_with(c, 'x')`,
+		`INSERT INTO "tbl" VALUE {'pk': 'a', 'sk': 1, 'm': {'l': [1, 'x', <<'s'>>, null, true]}}`,
+		`UPDATE "tbl" SET x = x + 1, y = ? REMOVE z WHERE pk = 'a' AND sk = 1`,
+		`DELETE FROM tbl WHERE pk = 'a' AND sk = -1.5e3`,
+		`SELECT * FROM "tbl"."idx"`, `UPDATE`, `'unterminated`, `SELECT * FROM tbl WHERE a != 'x'`,
+	} {
+		f.Add(s)
+	}
+	h := benchHandler(f)
+	f.Fuzz(func(t *testing.T, stmt string) {
+		body, _ := json.Marshal(map[string]any{"Statement": stmt, "Parameters": []any{map[string]string{"S": "p"}}})
+		w := do(h, "DynamoDB_20120810.ExecuteStatement", string(body))
+		if w.Code != 200 && w.Code != 400 {
+			t.Fatalf("status %d: %s", w.Code, w.Body.String())
+		}
+		if !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("invalid JSON: %q", w.Body.String())
+		}
+	})
+}
