@@ -57,8 +57,9 @@ func FuzzDecodeSIO(f *testing.F) {
 			return
 		}
 		if p.Type == sioEvent {
-			if _, _, err := EventArgs(p.Data); err != nil {
-				t.Fatalf("event accepted but args fail: %q", b)
+			name, args, err := EventArgs(p.Data)
+			if err != nil || name != p.Name || len(args) != len(p.Args) {
+				t.Fatalf("event accepted but args differ: %q", b)
 			}
 		}
 	})

@@ -687,7 +687,7 @@ func (ss *session) message(p EIOPacket) {
 	case sioDisconnect:
 		ss.Close("client disconnected")
 	case sioEvent:
-		name, args, _ := EventArgs(sp.Data)
+		name, args := sp.Name, sp.Args
 		var ack realtime.Ack
 		if sp.ID >= 0 {
 			id := sp.ID
@@ -719,10 +719,8 @@ func (ss *session) message(p EIOPacket) {
 		}
 		ss.mu.Unlock()
 		if a != nil {
-			var raw []json.RawMessage
-			json.Unmarshal(sp.Data, &raw)
-			args := make([]any, len(raw))
-			for i, v := range raw {
+			args := make([]any, len(sp.Args))
+			for i, v := range sp.Args {
 				args[i] = v
 			}
 			a(args...)

@@ -25,6 +25,10 @@ type SIOPacket struct {
 	Nsp         string // "/" when absent
 	ID          int64  // -1 when absent
 	Data        json.RawMessage
+	// For EVENT: the name and the arguments after it; for ACK: the
+	// arguments.
+	Name string
+	Args []json.RawMessage
 }
 
 var errSIOParse = errors.New("socket.io: parser error")
@@ -71,28 +75,24 @@ func DecodeSIO(s []byte) (SIOPacket, error) {
 		i = j
 	}
 	if i < len(s) {
-		d := s[i:]
-		if !json.Valid(d) {
-			return p, errSIOParse
-		}
-		p.Data = json.RawMessage(d)
+		p.Data = json.RawMessage(s[i:])
 	}
 	switch p.Type {
-	case sioEvent, sioBinaryEvent:
-		var arr []json.RawMessage
-		if json.Unmarshal(p.Data, &arr) != nil || len(arr) == 0 {
+	case sioEvent, sioBinaryEvent, sioAck, sioBinaryAck:
+		// one pass validates and splits the array
+		if json.Unmarshal(p.Data, &p.Args) != nil {
 			return p, errSIOParse
 		}
-		var name string
-		if json.Unmarshal(arr[0], &name) != nil {
+		if p.Type == sioEvent || p.Type == sioBinaryEvent {
+			if len(p.Args) == 0 || json.Unmarshal(p.Args[0], &p.Name) != nil {
+				return p, errSIOParse
+			}
+			p.Args = p.Args[1:]
+		} else if p.ID < 0 {
 			return p, errSIOParse
 		}
-	case sioAck, sioBinaryAck:
-		if p.ID < 0 {
-			return p, errSIOParse
-		}
-		var arr []json.RawMessage
-		if json.Unmarshal(p.Data, &arr) != nil {
+	default:
+		if p.Data != nil && !json.Valid(p.Data) {
 			return p, errSIOParse
 		}
 	}
