@@ -181,3 +181,28 @@ func TestStoredJSON(t *testing.T) {
 		t.Fatalf("stored JSON\n%s\nwant\n%s", got, want)
 	}
 }
+
+// FuzzItemFastPath: whenever the fast item decoder accepts an input, the
+// general decoder must accept it too and produce the same item.
+func FuzzItemFastPath(f *testing.F) {
+	for _, s := range []string{
+		`{"a":{"S":"x"},"b":{"N":"01.50"},"c":{"B":"AQID"},"d":{"SS":["p","q"]},"e":{"NS":["1","2.0"]}}`,
+		`{"f":{"BS":["AQ=="]},"g":{"M":{"h":{"BOOL":true},"i":{"NULL":true}}},"j":{"L":[{"S":""},{"N":"-0"}]}}`,
+		`{"a":{"S":"x"},"a":{"S":"y"}}`, `{"a":{"s":"x"}}`, `{"a":{"SS":[]}}`, `{ "k" : { "L" : [ ] } }`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := fastItem(data)
+		if !ok {
+			return
+		}
+		var slow map[string]Value
+		if err := json.Unmarshal(data, &slow); err != nil {
+			t.Fatalf("fast path accepted %q, general decoder: %v", data, err)
+		}
+		if !Equal(Value{T: M, Map: fast}, Value{T: M, Map: slow}) {
+			t.Fatalf("decoders disagree on %q:\n%v\n%v", data, fast, slow)
+		}
+	})
+}
