@@ -356,26 +356,38 @@ func relay(ctx context.Context, devs []*device, name string, window int, aggrega
 		arg := `{"devices":"` + d.to + `","payload":{"t":` + strconv.FormatInt(time.Now().UnixNano(), 10) + `,"p":"` + pad + `"}}`
 		return d.write(ctx, frame(d.tr, "message", []byte(arg)))
 	}
-	for _, d := range devs {
+	if aggregate > 0 {
+		// open loop: one pacer sends what is due every millisecond,
+		// round-robin over the devices (as the limits loadgen paces)
 		wg.Add(1)
-		go func(d *device) { // sender
+		go func() {
 			defer wg.Done()
-			if aggregate > 0 {
-				every := time.Duration(float64(time.Second) * float64(len(devs)) / aggregate)
-				time.Sleep(time.Duration(d.i) * every / time.Duration(len(devs)))
-				t := time.NewTicker(every)
-				defer t.Stop()
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case <-t.C:
-						if send(d) != nil {
-							return
-						}
+			t := time.NewTicker(time.Millisecond)
+			defer t.Stop()
+			start := time.Now()
+			var sent int64
+			next := 0
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case now := <-t.C:
+					due := int64(now.Sub(start).Seconds() * aggregate)
+					for ; sent < due; sent++ {
+						send(devs[next])
+						next = (next + 1) % len(devs)
 					}
 				}
 			}
+		}()
+	}
+	for _, d := range devs {
+		if aggregate > 0 {
+			break
+		}
+		wg.Add(1)
+		go func(d *device) { // sender
+			defer wg.Done()
 			for {
 				select {
 				case <-ctx.Done():
