@@ -466,7 +466,19 @@ func (r *Registry) Unregister(ctx context.Context, uuid string) error {
 	// the device's event index goes too; events themselves stay in the
 	// log (other devices' views of them) until trimmed
 	ex := kv.Prefix([]byte(pEvx + uuid + "/"))
-	if err := r.st.Write(ctx, kv.Del([]byte(pDev+uuid)), kv.DelRange(q.Lower, q.Upper), kv.DelRange(dp.Lower, dp.Upper), kv.DelRange(ex.Lower, ex.Upper)); err != nil {
+	ops := []kv.Op{kv.Del([]byte(pDev + uuid)), kv.DelRange(q.Lower, q.Upper), kv.DelRange(dp.Lower, dp.Upper), kv.DelRange(ex.Lower, ex.Upper)}
+	// its server-side subscriptions, both as subscriber and as emitter
+	subs, err := r.Subscriptions(ctx, uuid)
+	if err != nil {
+		return errs.E(op, err)
+	}
+	for _, s := range subs {
+		ops = append(ops, kv.Del([]byte(pSub+s.EmitterUUID+"/"+s.Type+"/"+uuid)))
+	}
+	by := kv.Prefix([]byte(pSubBy + uuid + "/"))
+	em := kv.Prefix([]byte(pSub + uuid + "/"))
+	ops = append(ops, kv.DelRange(by.Lower, by.Upper), kv.DelRange(em.Lower, em.Upper))
+	if err := r.st.Write(ctx, ops...); err != nil {
 		return errs.E(op, errs.Internal, err)
 	}
 	r.cache.forget(uuid)

@@ -299,3 +299,34 @@ func TestEventLogTrimmed(t *testing.T) {
 		t.Fatalf("index %d entries for %d live events", idx, len(all))
 	}
 }
+
+func TestSubscriptionsStoredAndCleanedOnUnregister(t *testing.T) {
+	r, _, _ := newReg(t, nil)
+	ctx := context.Background()
+	a, _ := r.Register(ctx, Device{}, "")
+	b, _ := r.Register(ctx, Device{}, "")
+	if typ, ok := CanonicalSubType("message.received"); !ok || typ != "received" {
+		t.Fatal(typ)
+	}
+	if _, ok := CanonicalSubType("nope"); ok {
+		t.Fatal("unknown type accepted")
+	}
+	r.AddSubscription(ctx, b.UUID(), a.UUID(), "broadcast")
+	r.AddSubscription(ctx, b.UUID(), a.UUID(), "broadcast") // idempotent
+	r.AddSubscription(ctx, a.UUID(), b.UUID(), "sent")
+	if s, _ := r.Subscribers(ctx, a.UUID(), "broadcast"); len(s) != 1 || s[0] != b.UUID() {
+		t.Fatalf("subscribers = %v", s)
+	}
+	if l, _ := r.Subscriptions(ctx, b.UUID()); len(l) != 1 || l[0].EmitterUUID != a.UUID() || l[0].Type != "broadcast" {
+		t.Fatalf("subscriptions = %v", l)
+	}
+	if err := r.Unregister(ctx, b.UUID()); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := r.Subscribers(ctx, a.UUID(), "broadcast"); len(s) != 0 {
+		t.Fatalf("subscriber kept after unregister: %v", s)
+	}
+	if s, _ := r.Subscribers(ctx, b.UUID(), "sent"); len(s) != 0 {
+		t.Fatalf("emitter's subscriptions kept after unregister: %v", s)
+	}
+}

@@ -337,8 +337,21 @@ func (h *Hub) broadcastReceivers(from string) []Endpoint {
 }
 
 func (h *Hub) fanout(eps []Endpoint, event string, payload any, reply func(...any)) int {
+	return h.fanoutOnce(eps, nil, event, payload, reply)
+}
+
+// fanoutOnce delivers to each endpoint not yet in seen (nil: no
+// de-duplication) and records it there: one message reaches a connection
+// once however many routes lead to it.
+func (h *Hub) fanoutOnce(eps []Endpoint, seen map[Endpoint]bool, event string, payload any, reply func(...any)) int {
 	n := 0
 	for _, ep := range eps {
+		if seen != nil {
+			if seen[ep] {
+				continue
+			}
+			seen[ep] = true
+		}
 		if err := ep.Deliver(event, payload, reply); err != nil {
 			h.m.failures.Inc()
 			h.log.Debug("deliver failed", "event", event, "err", err)
@@ -451,18 +464,31 @@ func (h *Hub) send(ctx context.Context, from string, msg device.Device, opt Send
 		}
 		devs[i] = d
 	}
+	seen := map[Endpoint]bool{}
 	if broadcast {
-		res.Delivered += h.fanout(h.broadcastReceivers(from), "message", m, nil)
+		res.Delivered += h.fanoutOnce(h.broadcastReceivers(from), seen, "message", m, nil)
 	}
 	rpc := opt.Reply != nil && len(targets) == 1 && !broadcast
 	for i, t := range targets {
-		n, q, usedRPC, err := h.deliverTo(ctx, t, devs[i], m, rpc, opt.Reply)
+		n, q, usedRPC, err := h.deliverTo(ctx, t, devs[i], m, rpc, opt.Reply, seen)
 		if err != nil {
 			return res, errs.E(op, err)
 		}
 		res.RPC = res.RPC || usedRPC
 		res.Delivered += n
 		res.Queued += q
+	}
+	// server-side subscriptions (device.AddSubscription): the subscribers'
+	// own connections get the emitter's broadcasts, what it sent, and what
+	// its targets received
+	if broadcast {
+		res.Delivered += h.deliverToSubscribers(ctx, from, "broadcast", m, seen)
+	}
+	if len(targets) > 0 {
+		res.Delivered += h.deliverToSubscribers(ctx, from, "sent", m, seen)
+	}
+	for _, t := range targets {
+		res.Delivered += h.deliverToSubscribers(ctx, t, "received", m, seen)
 	}
 	if !opt.NoLog {
 		if _, err := h.reg.LogEvent(ctx, device.EvMessage, m); err != nil {
@@ -483,7 +509,7 @@ func senderName(from string) string {
 // deliverTo pushes m to device t's live connections and its <t> room, or
 // queues it when t is offline and opted in. Holding t's devState keeps
 // delivery in order with a concurrent Connect draining the queue.
-func (h *Hub) deliverTo(ctx context.Context, t string, d device.Device, m device.Device, rpc bool, reply func(...any)) (delivered, queued int, usedRPC bool, err error) {
+func (h *Hub) deliverTo(ctx context.Context, t string, d device.Device, m device.Device, rpc bool, reply func(...any), seen map[Endpoint]bool) (delivered, queued int, usedRPC bool, err error) {
 	s := h.state(t)
 	defer h.release(t, s)
 	s.mu.Lock()
@@ -502,10 +528,10 @@ func (h *Hub) deliverTo(ctx context.Context, t string, d device.Device, m device
 	if s.live && len(own) > 0 {
 		if rpc {
 			usedRPC = true
-			delivered += h.fanout(own[:1], "message", m, reply)
-			delivered += h.fanout(own[1:], "message", m, nil)
+			delivered += h.fanoutOnce(own[:1], seen, "message", m, reply)
+			delivered += h.fanoutOnce(own[1:], seen, "message", m, nil)
 		} else {
-			delivered += h.fanout(own, "message", m, nil)
+			delivered += h.fanoutOnce(own, seen, "message", m, nil)
 		}
 	} else if device.OptedIn(d) {
 		if err := h.reg.Enqueue(ctx, t, m); err != nil {
@@ -513,8 +539,33 @@ func (h *Hub) deliverTo(ctx context.Context, t string, d device.Device, m device
 		}
 		queued = 1
 	}
-	delivered += h.fanout(subs, "message", m, nil)
+	delivered += h.fanoutOnce(subs, seen, "message", m, nil)
 	return delivered, queued, usedRPC, nil
+}
+
+// deliverToSubscribers pushes m to the live connections of every device
+// with a server-side subscription to emitter's traffic of type typ.
+func (h *Hub) deliverToSubscribers(ctx context.Context, emitter, typ string, m device.Device, seen map[Endpoint]bool) int {
+	if emitter == "" {
+		return 0
+	}
+	subs, err := h.reg.Subscribers(ctx, emitter, typ)
+	if err != nil {
+		h.log.Warn("subscribers", "emitter", emitter, "err", err)
+		return 0
+	}
+	if len(subs) == 0 {
+		return 0
+	}
+	var eps []Endpoint
+	h.mu.RLock()
+	for _, u := range subs {
+		for ep := range h.own[u] {
+			eps = append(eps, ep)
+		}
+	}
+	h.mu.RUnlock()
+	return h.fanoutOnce(eps, seen, "message", m, nil)
 }
 
 // PushConfig sends the device document (without token) as a "config" event

@@ -112,6 +112,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("GET /v3/devices/{uuid}", a.getV2)
 	h("PATCH /v2/devices/{uuid}", a.patchV2)
 	h("PUT /v2/devices/{uuid}", a.putV2)
+	h("GET /v2/devices/{uuid}/subscriptions", a.listSubscriptions)
+	h("POST /v2/devices/{uuid}/subscriptions/{emitter}/{type}", a.createSubscription)
+	h("DELETE /v2/devices/{uuid}/subscriptions/{emitter}/{type}", a.deleteSubscription)
 }
 
 func preflight(w http.ResponseWriter, r *http.Request) {
@@ -787,4 +790,66 @@ func (a *API) putV2(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return a.applyUpdate(w, r, uuid, set, unset)
+}
+
+// --- server-side subscriptions (Meshblu 1.x /v2/devices/:s/subscriptions) ---
+
+func (a *API) subscriptionParams(r *http.Request) (subscriber, emitter, typ string, err error) {
+	subscriber, err = a.configure(r) // the caller may configure the subscriber
+	if err != nil {
+		return "", "", "", err
+	}
+	typ, ok := device.CanonicalSubType(r.PathValue("type"))
+	if !ok {
+		return "", "", "", errs.E("skynet.subscription", errs.Invalid, "unknown subscription type "+strconv.Quote(r.PathValue("type")))
+	}
+	return subscriber, r.PathValue("emitter"), typ, nil
+}
+
+func (a *API) createSubscription(w http.ResponseWriter, r *http.Request) error {
+	subscriber, emitter, typ, err := a.subscriptionParams(r)
+	if err != nil {
+		return err
+	}
+	e, err := a.reg.Get(r.Context(), emitter)
+	if err != nil {
+		return errs.E("skynet.subscription", errs.NotFound, "emitter device not found")
+	}
+	// broadcasts: the emitter's receiveWhitelist decides; what it sends or
+	// receives: only the emitter itself, its owner or configure list
+	allowed := device.Allowed(device.Receive, subscriber, e)
+	if typ != "broadcast" {
+		allowed = device.Allowed(device.Configure, subscriber, e)
+	}
+	if !allowed {
+		return errs.E("skynet.subscription", errs.Forbidden, "not allowed to subscribe to "+emitter+"'s "+typ+" messages")
+	}
+	if err := a.reg.AddSubscription(r.Context(), subscriber, emitter, typ); err != nil {
+		return err
+	}
+	return writeJSON(w, 201, device.Subscription{SubscriberUUID: subscriber, EmitterUUID: emitter, Type: typ})
+}
+
+func (a *API) deleteSubscription(w http.ResponseWriter, r *http.Request) error {
+	subscriber, emitter, typ, err := a.subscriptionParams(r)
+	if err != nil {
+		return err
+	}
+	if err := a.reg.RemoveSubscription(r.Context(), subscriber, emitter, typ); err != nil {
+		return err
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+func (a *API) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
+	subscriber, err := a.configure(r)
+	if err != nil {
+		return err
+	}
+	subs, err := a.reg.Subscriptions(r.Context(), subscriber)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, subs)
 }

@@ -415,3 +415,65 @@ func TestClaimMyDevicesAndData(t *testing.T) {
 		t.Fatalf("owner data read: %d %v", st, rd)
 	}
 }
+
+func TestServerSideSubscriptions(t *testing.T) {
+	c := newClient(t, nil)
+	a, atok := c.register("name=a")
+	b, btok := c.register("name=b")
+	auth := func(u, tok string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+tok))}
+	}
+	ah, bh := auth(a, atok), auth(b, btok)
+	if st, d := c.do("POST", "/v2/devices/"+b+"/subscriptions/"+a+"/broadcast.sent", "", "", bh); st != 201 || d["type"] != "broadcast" {
+		t.Fatalf("create: %d %v", st, d)
+	}
+	// what a sends directly is a's business: b may not subscribe to it
+	if st, _ := c.do("POST", "/v2/devices/"+b+"/subscriptions/"+a+"/message.sent", "", "", bh); st != 403 {
+		t.Fatalf("sent subscription without rights: %d", st)
+	}
+	// nor subscribe a on a's behalf
+	if st, _ := c.do("POST", "/v2/devices/"+a+"/subscriptions/"+b+"/broadcast", "", "", bh); st != 403 {
+		t.Fatalf("subscription for another subscriber: %d", st)
+	}
+	if st, _ := c.do("POST", "/v2/devices/"+b+"/subscriptions/"+a+"/sideways", "", "", bh); st != 422 {
+		t.Fatalf("bad type: %d", st)
+	}
+	if st, l := c.do("GET", "/v2/devices/"+b+"/subscriptions", "", "", bh); st != 200 || len(l["array"].([]any)) != 1 {
+		t.Fatalf("list: %d %v", st, l)
+	}
+	// b's own stream gets a's broadcasts, once
+	req, _ := http.NewRequest("GET", c.base+"/subscribe", nil)
+	req.SetBasicAuth(b, btok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	deadline := time.After(5 * time.Second)
+	for got := false; !got; {
+		c.do("POST", "/messages", "application/json", `{"devices":"*","payload":"hello"}`, ah)
+		select {
+		case l := <-lines:
+			if !strings.Contains(l, `"payload":"hello"`) || !strings.Contains(l, a) {
+				t.Fatalf("streamed %q", l)
+			}
+			got = true
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("broadcast not delivered to the server-side subscriber")
+		}
+	}
+	if st, _ := c.do("DELETE", "/v2/devices/"+b+"/subscriptions/"+a+"/broadcast", "", "", bh); st != 204 {
+		t.Fatalf("delete: %d", st)
+	}
+	if _, l := c.do("GET", "/v2/devices/"+b+"/subscriptions", "", "", bh); len(l["array"].([]any)) != 0 {
+		t.Fatalf("after delete: %v", l)
+	}
+}

@@ -144,6 +144,11 @@ func TestMeshbluHTTP(t *testing.T) {
 			Color    string
 			HasToken bool
 		}
+		Subscription struct {
+			Listed  int
+			Payload string
+			FromOk  bool
+		}
 		ConfigPush struct {
 			UUID     bool
 			Color    string
@@ -167,6 +172,9 @@ func TestMeshbluHTTP(t *testing.T) {
 	}
 	if r.Updated.Color != "red" || r.Updated.HasToken {
 		t.Errorf("update: %+v", r.Updated)
+	}
+	if r.Subscription.Listed != 1 || r.Subscription.Payload != "to everyone" || !r.Subscription.FromOk {
+		t.Errorf("server-side subscription: %+v", r.Subscription)
 	}
 	if !r.ConfigPush.UUID || r.ConfigPush.Color != "red" || r.ConfigPush.HasToken {
 		t.Errorf("config push to the socket: %+v", r.ConfigPush)

@@ -61,6 +61,13 @@ function openStream(uuid, token) {
   await p((cb) => ca.message({devices: [b.uuid], payload: {hello: 'world'}}, cb)).catch((e) => fail('message', e));
   const got = await stream.next();
   out.streamed = {fromOk: got.fromUuid === a.uuid, payload: got.payload, devices: got.devices};
+  // a server-side subscription: B gets A's broadcasts on its own stream
+  await p((cb) => cb_.createSubscription({subscriberUuid: b.uuid, emitterUuid: a.uuid, type: 'broadcast.sent'}, cb))
+    .catch((e) => fail('createSubscription', e));
+  const subs = await p((cb) => cb_.subscriptions(b.uuid, cb)).catch((e) => fail('subscriptions', e));
+  await p((cb) => ca.message({devices: ['*'], payload: 'to everyone'}, cb)).catch((e) => fail('broadcast', e));
+  const bc = await stream.next();
+  out.subscription = {listed: subs.length, payload: bc.payload, fromOk: bc.fromUuid === a.uuid};
   stream.close();
 
   // B is also connected over socket.io (meshblu@3): the PATCH pushes config to it
