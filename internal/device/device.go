@@ -11,6 +11,8 @@
 //	evx/<uuid>/<seq>            index: event <seq> concerns <uuid>
 //	data/<uuid>/<seq>           sensor data point
 //	q/<uuid>/<seq>              queued message for an offline device
+//	sub/<emitter>/<type>/<subscriber>, subby/<subscriber>/<emitter>/<type>
+//	                            server-side subscriptions (both directions)
 package device
 
 import (
