@@ -20,7 +20,10 @@ func (a *App) mountWAMPTransports(ctx context.Context, r wamp.Acceptor) error {
 		Metrics:            a.Metrics,
 		OutboundQueueBytes: c.OutboundQueueBytes,
 	}, r)
-	a.Mux.Handle("GET "+c.Path, s)
+	// No method in the pattern: it must not conflict with method-less ones
+	// (/socket.io/) when the path is "/"; ServeHTTP answers non-upgrade
+	// requests with 426.
+	a.Mux.Handle(c.Path, s)
 	if c.RawSocketPort != 0 {
 		a.AddListener("wamp-rawsocket", c.RawSocketPort, s.ServeRawSocket)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"reflect"
 	"testing"
 	"time"
@@ -128,5 +129,24 @@ func TestNexusClientEveryTransportAndSerializer(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestWebSocketAtRootPath: wamp.path "/" (what the autobahn-js suite's
+// test_binary needs: ws://127.0.0.1:8090 with no path) serves WAMP at any
+// unclaimed path without hiding the other services' routes.
+func TestWebSocketAtRootPath(t *testing.T) {
+	a := apptest.New(t, func(c *config.Config) { c.WAMP.Path = "/" })
+	c := connect(t, "ws://"+a.Addr("http"), serialize.JSON)
+	if c.ID() == 0 {
+		t.Fatal("no session")
+	}
+	r, err := http.Get(apptest.URL(a, "http") + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz: %d", r.StatusCode)
 	}
 }
