@@ -9,6 +9,7 @@ import (
 // ticketRealm has principals alice (role a), bob and carol (role b).
 func ticketRealm(t *testing.T, name string, extra map[string]any) RealmConfig {
 	s := map[string]any{
+		"metaAdmin": true,
 		"principals": map[string]any{
 			"alice": map[string]any{"role": "a", "ticket": "plain:pa"},
 			"bob":   map[string]any{"role": "b", "ticket": "plain:pb"},

@@ -31,7 +31,7 @@ func fullRoles() wamp.Dict {
 func newRouter(t *testing.T, realms ...RealmConfig) *Router {
 	t.Helper()
 	if len(realms) == 0 {
-		realms = []RealmConfig{{Name: "realm1"}}
+		realms = []RealmConfig{{Name: "realm1", Settings: []byte(`{"metaAdmin":true}`)}}
 	}
 	r, err := New(Config{Realms: realms, HelloTimeout: 2 * time.Second, CallTimeout: 2 * time.Second})
 	if err != nil {

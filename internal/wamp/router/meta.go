@@ -77,6 +77,16 @@ func metaCall(s *session, m *wamp.Call) bool {
 	}
 
 	switch m.Procedure {
+	case "wamp.session.kill", "wamp.session.kill_by_authid", "wamp.session.kill_by_authrole", "wamp.session.kill_all",
+		"wamp.registration.remove_callee", "wamp.subscription.remove_subscriber":
+		// Administrative: in an open realm only with metaAdmin (the
+		// authorization check before this already applied any rules).
+		if rl.pol.roles == nil && rl.pol.authorizer == "" && !rl.pol.metaAdmin && !s.trusted {
+			fail(wamp.ErrNotAuthorized, "administrative meta procedures are disabled in this realm (metaAdmin)")
+			return true
+		}
+	}
+	switch m.Procedure {
 	// Session meta API.
 	case "wamp.session.count", "wamp.session.list":
 		f, good := roleFilter()

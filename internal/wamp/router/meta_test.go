@@ -317,3 +317,20 @@ func TestRevocation(t *testing.T) {
 		t.Fatal(e.Error)
 	}
 }
+
+func TestAdminMetaNeedsMetaAdminInOpenRealms(t *testing.T) {
+	r := newRouter(t, RealmConfig{Name: "realm1"})
+	victim := join(t, r, "realm1", nil)
+	c := join(t, r, "realm1", nil)
+	for _, proc := range []string{"wamp.session.kill", "wamp.session.kill_all", "wamp.session.kill_by_authrole",
+		"wamp.session.kill_by_authid", "wamp.registration.remove_callee", "wamp.subscription.remove_subscriber"} {
+		if e := c.callErr(proc, victim.id); e.Error != wamp.ErrNotAuthorized {
+			t.Fatalf("%s: %s", proc, e.Error)
+		}
+	}
+	victim.quiet()
+	// Read-only meta procedures stay open.
+	if n := num(c.call("wamp.session.count").Arguments[0]); n != 2 {
+		t.Fatalf("count %d", n)
+	}
+}

@@ -46,6 +46,11 @@ type RealmSettings struct {
 	// CacheTTL bounds how long answers of the authenticator (ticket only)
 	// and authorizer are cached (default 60s; "0s" disables caching).
 	CacheTTL string `json:"cacheTtl"`
+	// MetaAdmin lets sessions of an open realm (no roles, no authorizer)
+	// call the administrative meta procedures (wamp.session.kill*,
+	// wamp.registration.remove_callee, wamp.subscription.remove_subscriber).
+	// In realms with roles or an authorizer, those decide instead.
+	MetaAdmin bool `json:"metaAdmin"`
 	// DisallowDisclose refuses disclose_me for callers and publishers.
 	DisallowDisclose bool `json:"disallowDisclose"`
 	// EventHistory keeps the last Limit events of topics matching URI
@@ -118,6 +123,7 @@ type realmPolicy struct {
 	disallowDisclose bool
 	maxCallTimeout   time.Duration
 	history          []HistoryConfig
+	metaAdmin        bool
 }
 
 type principal struct {
@@ -157,6 +163,7 @@ func parseSettings(name string, raw json.RawMessage) (*realmPolicy, error) {
 		authenticator:    s.Authenticator,
 		authorizer:       s.Authorizer,
 		disallowDisclose: s.DisallowDisclose,
+		metaAdmin:        s.MetaAdmin,
 		cacheTTL:         time.Minute,
 		authMethods:      map[string]bool{},
 	}
