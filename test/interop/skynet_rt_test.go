@@ -175,6 +175,13 @@ func TestSkyNetRTGarbage(t *testing.T) {
 	if p := read(cv2); !strings.HasPrefix(p, `["error",{`) || !strings.Contains(p, `"status":400`) {
 		t.Errorf("ws/v2 garbage: %q", p)
 	}
+	// the live sessions are visible in /metrics
+	_, metrics := httpDo("GET", base+"/metrics", "")
+	for _, tr := range []string{"socket.io", "socket.io-0.9", "ws"} {
+		if line := `skyhub_skynet_realtime_connections{transport="` + tr + `"} 1`; !strings.Contains(metrics, line) {
+			t.Errorf("metrics lack %q", line)
+		}
+	}
 	// and the server still serves a real client
 	host, port, _ := net.SplitHostPort(a.Addr("http"))
 	out := runCmd(t, 60*time.Second, []string{"SKYHUB_HOST=" + host, "SKYHUB_PORT=" + port}, "node", "skynet_rt/meshblu.js")
