@@ -6,9 +6,11 @@
 // to a device's live connections. Wire layers (REST streams, Socket.IO,
 // /ws/v2, a WAMP bridge) attach Endpoints; the hub never sees sockets.
 //
-// Lock order: devState.mu (one device's delivery order) before Hub.mu
-// (rooms); Hub.mu is never held while calling an Endpoint... except for
-// Deliver calls, which must not block (Endpoints queue and return).
+// Lock order: devState.mu (one device's delivery order; held while that
+// device's messages are delivered or queued, and while Connect drains its
+// offline queue) before Hub.mu (rooms, connections; held only to copy
+// endpoint lists, never during Deliver or storage I/O). Endpoint.Deliver
+// must not block or call back into the hub: it queues and returns.
 package hub
 
 import (
