@@ -190,6 +190,12 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, pa
 	const op = "s3.CompleteMultipartUpload"
 	u, err := s.GetUpload(ctx, bucket, key, id)
 	if err != nil {
+		// Completing an upload again answers as the first time did.
+		if v, gerr := s.kv.Get(ctx, completedKey(bucket, id)); gerr == nil && errs.Is(err, errs.NotFound) {
+			if o, derr := decode[Object](v); derr == nil && o.Key == key {
+				return o, nil
+			}
+		}
 		return nil, err
 	}
 	if len(parts) == 0 {
@@ -248,7 +254,9 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, pa
 			unused = append(unused, p.Blob)
 		}
 	}
-	if err := s.kv.Write(ctx, kv.Del(uploadKey(bucket, id)), kv.DelRange(partPrefix(id), kv.PrefixEnd(partPrefix(id)))); err != nil {
+	done := &Object{Key: o.Key, VersionID: o.VersionID, ETag: o.ETag, Size: o.Size, Checksums: o.Checksums, ChecksumType: o.ChecksumType}
+	if err := s.kv.Write(ctx, kv.Del(uploadKey(bucket, id)), kv.DelRange(partPrefix(id), kv.PrefixEnd(partPrefix(id))),
+		kv.Set(completedKey(bucket, id), encode(done))); err != nil {
 		return nil, err
 	}
 	s.deleteBlobs(unused)

@@ -176,6 +176,7 @@ const (
 	pUpload  = "s3/u/"
 	pPart    = "s3/p/"
 	pInline  = "s3/i/"
+	pDone    = "s3/c/" // completed multipart uploads (CompleteMultipartUpload is idempotent)
 )
 
 // inlinePrefix marks a Part.Blob whose bytes live in the kv store.
@@ -197,10 +198,11 @@ func versionBucketPrefix(b string) []byte { return []byte(pVersion + b + "\x00")
 func versionKey(b, k string, v *Object) []byte {
 	return append(versionPrefix(b, k), []byte(v.Seq+v.VersionID)...)
 }
-func uploadKey(b, id string) []byte   { return []byte(pUpload + b + "\x00" + id) }
-func uploadPrefix(b string) []byte    { return []byte(pUpload + b + "\x00") }
-func partPrefix(id string) []byte     { return []byte(pPart + id + "\x00") }
-func partKey(id string, n int) []byte { return append(partPrefix(id), byte(n>>8), byte(n)) }
+func uploadKey(b, id string) []byte    { return []byte(pUpload + b + "\x00" + id) }
+func completedKey(b, id string) []byte { return []byte(pDone + b + "\x00" + id) }
+func uploadPrefix(b string) []byte     { return []byte(pUpload + b + "\x00") }
+func partPrefix(id string) []byte      { return []byte(pPart + id + "\x00") }
+func partKey(id string, n int) []byte  { return append(partPrefix(id), byte(n>>8), byte(n)) }
 
 // newVersion returns a version ID and its newest-first sort prefix.
 func (s *Service) newVersion() (id, seq string) {
@@ -411,7 +413,7 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 		ops = append(ops, kv.Del(append([]byte(nil), k...)), kv.DelRange(partPrefix(id), kv.PrefixEnd(partPrefix(id))))
 		return true
 	})
-	ops = append(ops, kv.Del(bucketKey(name)))
+	ops = append(ops, kv.Del(bucketKey(name)), kv.DelRange([]byte(pDone+name+"\x00"), kv.PrefixEnd([]byte(pDone+name+"\x00"))))
 	if err := s.kv.Write(ctx, ops...); err != nil {
 		return err
 	}

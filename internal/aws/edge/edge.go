@@ -372,7 +372,10 @@ func anonymousAllowed(r *http.Request) bool {
 func (e *Edge) dechunk(r *http.Request, a *sigv4.Auth, secret string) error {
 	ph := r.Header.Get("X-Amz-Content-Sha256")
 	enc := r.Header.Get("Content-Encoding")
-	if !strings.HasPrefix(ph, "STREAMING-") && !hasToken(enc, "aws-chunked") {
+	// The body is aws-chunked when the payload hash says so, or when
+	// Content-Encoding says so and the decoded length is given; a bare
+	// "Content-Encoding: aws-chunked" on a plain body is only a label.
+	if !strings.HasPrefix(ph, "STREAMING-") && !(hasToken(enc, "aws-chunked") && r.Header.Get("X-Amz-Decoded-Content-Length") != "") {
 		return nil
 	}
 	o := sigv4.ChunkOptions{}

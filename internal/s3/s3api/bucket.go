@@ -31,16 +31,37 @@ func (h *Handler) listBuckets(c *req) error {
 		BucketRegion string `xml:"BucketRegion,omitempty"`
 	}
 	out := struct {
-		XMLName xml.Name `xml:"ListAllMyBucketsResult"`
-		NS      string   `xml:"xmlns,attr"`
-		Owner   owner    `xml:"Owner"`
-		Buckets []bucket `xml:"Buckets>Bucket"`
-	}{NS: NS, Owner: theOwner}
-	prefix := c.q.Get("prefix")
-	for _, b := range bs {
-		if strings.HasPrefix(b.Name, prefix) {
-			out.Buckets = append(out.Buckets, bucket{b.Name, isoTime(b.Created), b.Region})
+		XMLName           xml.Name `xml:"ListAllMyBucketsResult"`
+		NS                string   `xml:"xmlns,attr"`
+		Owner             owner    `xml:"Owner"`
+		Buckets           []bucket `xml:"Buckets>Bucket"`
+		ContinuationToken string   `xml:"ContinuationToken,omitempty"`
+		Prefix            string   `xml:"Prefix,omitempty"`
+	}{NS: NS, Owner: theOwner, Prefix: c.q.Get("prefix")}
+	max, err := intParam(c.q, "max-buckets", 10000, 10000)
+	if err != nil {
+		return err
+	}
+	if has(c.q, "max-buckets") && max < 1 {
+		return s3err(400, "InvalidArgument", "max-buckets must be between 1 and 10000")
+	}
+	after := ""
+	if tok := c.q.Get("continuation-token"); tok != "" {
+		b, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil {
+			return s3err(400, "InvalidArgument", "The continuation token provided is incorrect")
 		}
+		after = string(b)
+	}
+	for _, b := range bs {
+		if !strings.HasPrefix(b.Name, out.Prefix) || b.Name <= after {
+			continue
+		}
+		if len(out.Buckets) == max {
+			out.ContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(out.Buckets[len(out.Buckets)-1].Name))
+			break
+		}
+		out.Buckets = append(out.Buckets, bucket{b.Name, isoTime(b.Created), b.Region})
 	}
 	return writeXML(c, 200, out)
 }

@@ -56,7 +56,11 @@ func metaFrom(h http.Header) (map[string]string, map[string]string) {
 		}
 	}
 	for _, k := range storedHeaders {
-		if v := h.Get(k); v != "" {
+		v := h.Get(k)
+		if k == "Content-Encoding" {
+			v = withoutAWSChunked(v)
+		}
+		if v != "" {
 			if hdr == nil {
 				hdr = map[string]string{}
 			}
@@ -298,11 +302,11 @@ func (h *Handler) getObject(c *req) error {
 		}
 		if !o.Multipart {
 			if n != 1 {
-				return s3err(416, "InvalidPartNumber", "The requested partnumber is not satisfiable")
+				return s3err(400, "InvalidPart", "The requested partnumber is not satisfiable")
 			}
 		} else {
 			if n > len(o.Parts) {
-				return s3err(416, "InvalidPartNumber", "The requested partnumber is not satisfiable")
+				return s3err(400, "InvalidPart", "The requested partnumber is not satisfiable")
 			}
 			for i := 0; i < n-1; i++ {
 				start += o.Parts[i].Size
@@ -339,10 +343,12 @@ func (h *Handler) getObject(c *req) error {
 	defer rc.Close()
 	c.w.WriteHeader(status)
 	var err2 error
-	if length <= 32<<10 {
+	switch {
+	case length == 0:
+	case length <= 32<<10:
 		buf := make([]byte, length)
 		_, err2 = io.CopyBuffer(c.w, rc, buf)
-	} else {
+	default:
 		bp := copyBufs.Get().(*[]byte)
 		_, err2 = io.CopyBuffer(c.w, rc, *bp)
 		copyBufs.Put(bp)
@@ -586,14 +592,18 @@ func (h *Handler) listObjects(c *req, v2 bool) error {
 			EncodingType          string         `xml:"EncodingType,omitempty"`
 			KeyCount              int            `xml:"KeyCount"`
 			IsTruncated           bool           `xml:"IsTruncated"`
-			ContinuationToken     string         `xml:"ContinuationToken,omitempty"`
+			ContinuationToken     *string        `xml:"ContinuationToken"`
 			NextContinuationToken string         `xml:"NextContinuationToken,omitempty"`
 			StartAfter            string         `xml:"StartAfter,omitempty"`
 			Contents              []contents     `xml:"Contents"`
 			CommonPrefixes        []commonPrefix `xml:"CommonPrefixes"`
 		}{NS: NS, Name: c.bucket, Prefix: encodeKey(in.Prefix, urlEnc), Delimiter: encodeKey(in.Delimiter, urlEnc), MaxKeys: max,
-			EncodingType: enc, KeyCount: len(cs) + len(cps), IsTruncated: res.Truncated, ContinuationToken: q.Get("continuation-token"),
+			EncodingType: enc, KeyCount: len(cs) + len(cps), IsTruncated: res.Truncated,
 			StartAfter: encodeKey(q.Get("start-after"), urlEnc), Contents: cs, CommonPrefixes: cps}
+		if has(q, "continuation-token") {
+			tok := q.Get("continuation-token")
+			out.ContinuationToken = &tok
+		}
 		if res.Truncated {
 			out.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(res.Next))
 		}
@@ -783,4 +793,16 @@ func (h *Handler) getObjectAttributes(c *req) error {
 	c.w.Header().Set("Last-Modified", o.Modified.UTC().Format(http.TimeFormat))
 	setVersionHeader(c.w, o)
 	return writeXML(c, 200, out)
+}
+
+// withoutAWSChunked drops the aws-chunked transport coding from a
+// Content-Encoding value; what remains is the object's own encoding.
+func withoutAWSChunked(v string) string {
+	var keep []string
+	for _, t := range strings.Split(v, ",") {
+		if t = strings.TrimSpace(t); t != "" && !strings.EqualFold(t, "aws-chunked") {
+			keep = append(keep, t)
+		}
+	}
+	return strings.Join(keep, ", ")
 }

@@ -97,11 +97,12 @@ func (h *Handler) postObject(c *req) error {
 	c.w.Header().Set("Location", loc)
 	if redir := fields["success_action_redirect"]; redir != "" {
 		if u, err := url.Parse(redir); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-			q := u.Query()
-			q.Set("bucket", c.bucket)
-			q.Set("key", key)
-			q.Set("etag", o.ETag)
-			u.RawQuery = q.Encode()
+			extra := "bucket=" + url.QueryEscape(c.bucket) + "&key=" + url.QueryEscape(key) + "&etag=" + url.QueryEscape(o.ETag)
+			if u.RawQuery != "" {
+				u.RawQuery += "&" + extra
+			} else {
+				u.RawQuery = extra
+			}
 			c.w.Header().Set("Location", u.String())
 			c.w.WriteHeader(http.StatusSeeOther)
 			return nil
