@@ -11,6 +11,8 @@
 #   raw-get-c64 / bare-ref-c64   the same generator posting GetRecords (Limit 1,
 #                                one fixed iterator) to Skyhub and its default
 #                                body to plain httpbare: the read ratio
+#   raw-{put,get}-c64-<peer>     the same raw requests against kinesalite and
+#                                moto_server (server capacity without SDK cost)
 #
 # Skyhub runs with SKYHUB_KINESIS_UNLIMITED=true (per-shard AWS limits lifted;
 # the peers do not enforce them either). Servers on CPU 0, load generators on
@@ -103,6 +105,24 @@ lgraw -addr "127.0.0.1:$BARE" -name bare-ref-c64 -serverpid "$BARE_PID"
 lgraw -addr "127.0.0.1:$SKY_AWS" -stats "" -name raw-get-c64 -serverpid "$SKY_PID" \
 	-H "Content-Type: application/x-amz-json-1.1" -H "X-Amz-Target: Kinesis_20131202.GetRecords" -body "{\"ShardIterator\":\"$IT\",\"Limit\":1}"
 
+# The same raw generator against the peers (they need a SigV4-shaped
+# Authorization header with the kinesis scope; neither verifies it).
+AUTH="Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0"
+for peer in "kinesalite $KINESALITE" "moto $MOTO"; do
+	set -- $peer
+	kin "$2" CreateStream '{"StreamName":"skyhub-bench","ShardCount":1}' >/dev/null
+	kin "$2" CreateStream '{"StreamName":"skyhub-read","ShardCount":1}' >/dev/null
+	sleep 1
+	kin "$2" PutRecord '{"StreamName":"skyhub-read","PartitionKey":"device-000001","Data":"YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo="}' >/dev/null
+	PIT=$(kin "$2" GetShardIterator '{"StreamName":"skyhub-read","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}' |
+		sed 's/.*"ShardIterator": *"\([^"]*\)".*/\1/')
+	timeout 120 "${LPIN[@]}" "$WORK/loadgen" http -c 64 -d "$PEER_DUR" -addr "127.0.0.1:$2" -stats "" -name "raw-put-c64-$1" \
+		-H "Content-Type: application/x-amz-json-1.1" -H "X-Amz-Target: Kinesis_20131202.PutRecord" -H "$AUTH" | tee -a "$RES.raw"
+	timeout 120 "${LPIN[@]}" "$WORK/loadgen" http -c 64 -d "$PEER_DUR" -addr "127.0.0.1:$2" -stats "" -name "raw-get-c64-$1" \
+		-H "Content-Type: application/x-amz-json-1.1" -H "X-Amz-Target: Kinesis_20131202.GetRecords" -H "$AUTH" \
+		-body "{\"ShardIterator\":\"$PIT\",\"Limit\":1}" | tee -a "$RES.raw"
+done
+
 lg() { timeout 300 "${LPIN[@]}" "$WORK/kinbench" "$@" | tee -a "$RES"; }
 for t in "skyhub $SKY_AWS $DUR" "kinesalite $KINESALITE $PEER_DUR" "moto $MOTO $PEER_DUR"; do
 	set -- $t
@@ -125,4 +145,8 @@ awk '
 		}
 		if (r["fsync-ref-c64"] > 0) printf "raw PutRecord (durable) / httpbare-fsync = %.0f%% (%s vs %s req/s)\n", 100 * r["raw-put-c64"] / r["fsync-ref-c64"], r["raw-put-c64"], r["fsync-ref-c64"]
 		if (r["bare-ref-c64"] > 0) printf "raw GetRecords / httpbare = %.0f%% (%s vs %s req/s)\n", 100 * r["raw-get-c64"] / r["bare-ref-c64"], r["raw-get-c64"], r["bare-ref-c64"]
+		pb = r["raw-put-c64-kinesalite"] > r["raw-put-c64-moto"] ? r["raw-put-c64-kinesalite"] : r["raw-put-c64-moto"]
+		gb = r["raw-get-c64-kinesalite"] > r["raw-get-c64-moto"] ? r["raw-get-c64-kinesalite"] : r["raw-get-c64-moto"]
+		if (pb > 0) printf "raw PutRecord skyhub / best peer = %.1fx (%s vs kinesalite %s, moto %s req/s)\n", r["raw-put-c64"] / pb, r["raw-put-c64"], r["raw-put-c64-kinesalite"], r["raw-put-c64-moto"]
+		if (gb > 0) printf "raw GetRecords skyhub / best peer = %.1fx (%s vs kinesalite %s, moto %s req/s)\n", r["raw-get-c64"] / gb, r["raw-get-c64"], r["raw-get-c64-kinesalite"], r["raw-get-c64-moto"]
 	}' "$RES" "$RES.raw"
