@@ -58,6 +58,9 @@ type App struct {
 	// connections they accepted in their OnClose functions.
 	rawListeners []net.Listener
 	closers      []namedCloser // closed in reverse order of registration
+	// stoppers run first at shutdown, before the HTTP drain: they end
+	// long-lived responses (streams, long polls) that would hold the drain.
+	stoppers []func()
 	mu           sync.Mutex
 	addrs        map[string]string
 	closed       bool
@@ -157,6 +160,13 @@ func (a *App) OnClose(name string, fn func(ctx context.Context) error) {
 	a.closers = append(a.closers, namedCloser{name, fn})
 }
 
+// OnStop registers fn to run at the very start of shutdown, before the
+// listeners drain: it should end long-lived responses (HTTP streams, long
+// polls) so that the drain does not wait for them until the timeout.
+func (a *App) OnStop(fn func()) {
+	a.stoppers = append(a.stoppers, fn)
+}
+
 // AddListener registers a non-HTTP listener (RawSocket) started by Start.
 func (a *App) AddListener(name string, port int, serve func(ln net.Listener)) {
 	a.listeners = append(a.listeners, listener{name: name, addr: a.hostPort(port), serve: serve})
@@ -242,6 +252,9 @@ func (a *App) Close(ctx context.Context) error {
 	a.closed = true
 	a.mu.Unlock()
 	var errList []error
+	for _, fn := range a.stoppers {
+		fn()
+	}
 	for _, ln := range a.rawListeners {
 		ln.Close()
 	}
