@@ -61,9 +61,9 @@ type App struct {
 	// stoppers run first at shutdown, before the HTTP drain: they end
 	// long-lived responses (streams, long polls) that would hold the drain.
 	stoppers []func()
-	mu           sync.Mutex
-	addrs        map[string]string
-	closed       bool
+	mu       sync.Mutex
+	addrs    map[string]string
+	closed   bool
 }
 
 type listener struct {
