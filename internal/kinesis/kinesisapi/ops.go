@@ -3,6 +3,8 @@ package kinesisapi
 import (
 	"context"
 	"fmt"
+	"strings"
+	"unicode"
 
 	"skyhub/internal/kinesis"
 )
@@ -463,13 +465,16 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			in.StreamARN = in.ResourceARN
 		}
 		in.check(&v, true)
-		for k, val := range in.Tags {
-			if len(k) < 1 || len(k) > 128 || len(val) > 256 {
-				return nil, apiErr("InvalidArgumentException", "Some tags contain invalid characters or lengths.")
-			}
-		}
 		if err := v.err(); err != nil {
 			return nil, err
+		}
+		for k, val := range in.Tags {
+			if len(k) < 1 || len(k) > 128 || len(val) > 256 {
+				return nil, apiErr("InvalidArgumentException", "Some tags contain invalid lengths.")
+			}
+			if !validTag(k) || !validTag(val) {
+				return nil, apiErr("InvalidArgumentException", tagCharsMsg)
+			}
 		}
 		name, err := h.resolve(in.streamRef)
 		if err != nil {
@@ -495,6 +500,11 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		in.check(&v, true)
 		if err := v.err(); err != nil {
 			return nil, err
+		}
+		for _, k := range in.TagKeys {
+			if !validTag(k) {
+				return nil, apiErr("InvalidArgumentException", tagCharsMsg)
+			}
 		}
 		name, err := h.resolve(in.streamRef)
 		if err != nil {
@@ -658,4 +668,21 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		}
 	}
 	return nil, apiErr("UnknownOperationException", "")
+}
+
+const tagCharsMsg = "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @."
+
+// validTag reports whether a tag key or value uses only the characters AWS
+// accepts (letters, digits, space, _ . / = + - @; AWS rejects % despite its
+// message).
+func validTag(s string) bool {
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r), unicode.IsDigit(r), r == ' ':
+		case strings.ContainsRune("_./=+-@", r):
+		default:
+			return false
+		}
+	}
+	return true
 }
