@@ -135,7 +135,7 @@ dm = sqs.receive_message(QueueUrl=dlq, VisibilityTimeout=0)["Messages"]
 assert dm[0]["Body"] == "poison"
 if hasattr(sqs, "start_message_move_task"):  # not in botocore 1.29's model
     h = sqs.start_message_move_task(SourceArn=dlq_arn)["TaskHandle"]
-    for _ in range(100):
+    for _ in range(400):  # up to 20 s on a loaded machine
         t = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
         if t["Status"] == "COMPLETED":
             break
