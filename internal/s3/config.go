@@ -292,3 +292,27 @@ func (s *Service) SendTestEvents(ctx context.Context, bucket string, rules []Not
 	}
 	return nil
 }
+
+// Expiration returns the expiry date and rule ID of the first enabled
+// Days/Date expiration rule that applies to o (S3's x-amz-expiration):
+// creation time plus the days, rounded up to the next midnight UTC.
+func Expiration(rules []LifecycleRule, o *Object) (time.Time, string, bool) {
+	for i := range rules {
+		r := &rules[i]
+		if !r.Enabled || !r.matches(o) {
+			continue
+		}
+		if r.Days > 0 {
+			t := o.Modified.UTC().Add(time.Duration(r.Days) * 24 * time.Hour)
+			day := t.Truncate(24 * time.Hour)
+			if !day.Equal(t) {
+				day = day.Add(24 * time.Hour)
+			}
+			return day, r.ID, true
+		}
+		if !r.Date.IsZero() {
+			return r.Date.UTC(), r.ID, true
+		}
+	}
+	return time.Time{}, "", false
+}

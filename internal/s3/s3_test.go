@@ -176,3 +176,14 @@ func TestNotificationsMatchRules(t *testing.T) {
 		t.Fatal(q.msgs)
 	}
 }
+
+func TestExpirationRoundsToMidnight(t *testing.T) {
+	o := &Object{Key: "logs/a", Modified: time.Date(2026, 3, 1, 15, 4, 5, 0, time.UTC)}
+	d, id, ok := Expiration([]LifecycleRule{{ID: "other", Enabled: true, Prefix: "x/", Days: 1}, {ID: "r1", Enabled: true, Prefix: "logs/", Days: 2}}, o)
+	if !ok || id != "r1" || !d.Equal(time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)) {
+		t.Fatal(d, id, ok)
+	}
+	if _, _, ok := Expiration([]LifecycleRule{{Enabled: false, Days: 1}}, o); ok {
+		t.Fatal("disabled rule applied")
+	}
+}

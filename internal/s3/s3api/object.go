@@ -163,6 +163,17 @@ func (h *Handler) putInput(c *req) (*s3.PutInput, error) {
 	return in, nil
 }
 
+// setExpiration adds x-amz-expiration when a lifecycle rule will expire o.
+func (h *Handler) setExpiration(c *req, o *s3.Object) {
+	b, err := h.s.GetBucket(c.r.Context(), c.bucket)
+	if err != nil || len(b.Lifecycle) == 0 {
+		return
+	}
+	if t, id, ok := s3.Expiration(b.Lifecycle, o); ok {
+		c.w.Header().Set("x-amz-expiration", `expiry-date="`+t.Format(http.TimeFormat)+`", rule-id="`+id+`"`)
+	}
+}
+
 func echoChecksums(w http.ResponseWriter, o *s3.Object) {
 	for alg, v := range o.Checksums {
 		w.Header().Set("x-amz-checksum-"+alg, v)
@@ -184,6 +195,7 @@ func (h *Handler) putObject(c *req) error {
 	c.w.Header().Set("ETag", o.ETag)
 	setVersionHeader(c.w, o)
 	echoChecksums(c.w, o)
+	h.setExpiration(c, o)
 	c.w.WriteHeader(200)
 	return nil
 }
@@ -258,6 +270,7 @@ func (h *Handler) objectHeaders(c *req, o *s3.Object) {
 		hd["X-Amz-Meta-"+k] = []string{v}
 	}
 	setVersionHeader(c.w, o)
+	h.setExpiration(c, o)
 	if len(o.Tags) > 0 {
 		hd.Set("x-amz-tagging-count", itoa(len(o.Tags)))
 	}

@@ -187,11 +187,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &req{w: w, r: r, q: r.URL.Query()}
 	c.bucket, c.key = address(r)
 	w.Header().Set("Server", "Skyhub")
-	if c.bucket != "" && r.Header.Get("Origin") != "" {
-		if r.Method == http.MethodOptions {
-			h.preflight(c)
+	if c.bucket != "" && r.Method == http.MethodOptions {
+		if r.Header.Get("Origin") == "" {
+			c.fail(s3err(400, "BadRequest", "Insufficient information. Origin request header needed."))
 			return
 		}
+		h.preflight(c)
+		return
+	}
+	if c.bucket != "" && r.Header.Get("Origin") != "" {
 		h.corsHeaders(c)
 	}
 	var err error

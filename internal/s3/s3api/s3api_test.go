@@ -345,6 +345,9 @@ func TestCORSPreflight(t *testing.T) {
 	if st != 403 {
 		t.Fatalf("preflight without config: %d", st)
 	}
+	if st, body, _ := rawDo(t, "OPTIONS", u+"/web/k", "", nil); st != 400 || !strings.Contains(body, "<Code>BadRequest</Code>") {
+		t.Fatalf("preflight without Origin: %d %s", st, body)
+	}
 	cfg := `<CORSConfiguration><CORSRule><AllowedOrigin>http://app.example</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>300</MaxAgeSeconds></CORSRule></CORSConfiguration>`
 	if st, body, _ := rawDo(t, "PUT", u+"/web?cors", cfg, nil); st != 200 {
 		t.Fatal(st, body)
