@@ -4,8 +4,6 @@
 package kinesisapi
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 
+	"skyhub/internal/aws/awsproto"
 	"skyhub/internal/errs"
 	"skyhub/internal/kinesis"
 )
@@ -46,97 +45,88 @@ func New(cfg Config) *Handler {
 	return &Handler{svc: cfg.Service, log: cfg.Log}
 }
 
-// apiError is an error with its AWS code.
-type apiError struct {
-	code    string
-	msg     string
-	status  int
-	capital bool // the body says "Message" (AWS's serialization errors do)
+func apiErr(code, msg string) error { return awsproto.NewError(400, code, msg) }
+
+// kindMap maps error kinds to Kinesis's codes.
+var kindMap = awsproto.KindMap{
+	errs.NotFound:    awsproto.NewError(400, "ResourceNotFoundException", ""),
+	errs.Exists:      awsproto.NewError(400, "ResourceInUseException", ""),
+	errs.Conflict:    awsproto.NewError(400, "ResourceInUseException", ""),
+	errs.Invalid:     awsproto.NewError(400, "InvalidArgumentException", ""),
+	errs.TooLarge:    awsproto.NewError(400, "InvalidArgumentException", ""),
+	errs.RateLimited: awsproto.NewError(400, "ProvisionedThroughputExceededException", ""),
+	errs.Unavailable: awsproto.NewError(503, "ServiceUnavailable", "Service is unavailable."),
+	errs.Internal:    {Code: "InternalFailure", Status: 500, Message: "The server encountered an internal error.", Fault: "Receiver"},
 }
 
-func (e *apiError) Error() string { return e.code + ": " + e.msg }
-
-func apiErr(code, msg string) error { return &apiError{code: code, msg: msg, status: 400} }
+// toAWS maps an error to the AWS error a Kinesis client expects.
+func toAWS(err error) *awsproto.Error {
+	var ae *awsproto.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	msg := errs.Message(err, "")
+	for _, c := range []struct {
+		sentinel error
+		code     string
+	}{{kinesis.ErrExpiredIterator, "ExpiredIteratorException"}, {kinesis.ErrLimitExceeded, "LimitExceededException"},
+		{kinesis.ErrExpiredNextToken, "ExpiredNextTokenException"}, {kinesis.ErrValidation, "ValidationException"}} {
+		if errors.Is(err, c.sentinel) {
+			return awsproto.NewError(400, c.code, msg)
+		}
+	}
+	return awsproto.As(err, kindMap)
+}
 
 // awsCode maps an error to (HTTP status, AWS code, message).
 func awsCode(err error) (int, string, string) {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae.status, ae.code, ae.msg
-	}
-	if errors.Is(err, errSerialization) {
-		return 400, "SerializationException", ""
-	}
-	msg := errs.Message(err, "")
-	switch {
-	case errors.Is(err, kinesis.ErrExpiredIterator):
-		return 400, "ExpiredIteratorException", msg
-	case errors.Is(err, kinesis.ErrLimitExceeded):
-		return 400, "LimitExceededException", msg
-	case errors.Is(err, kinesis.ErrExpiredNextToken):
-		return 400, "ExpiredNextTokenException", msg
-	case errors.Is(err, kinesis.ErrValidation):
-		return 400, "ValidationException", msg
-	}
-	switch errs.KindOf(err) {
-	case errs.NotFound:
-		return 400, "ResourceNotFoundException", msg
-	case errs.Exists, errs.Conflict:
-		return 400, "ResourceInUseException", msg
-	case errs.Invalid, errs.TooLarge:
-		return 400, "InvalidArgumentException", msg
-	case errs.RateLimited:
-		return 400, "ProvisionedThroughputExceededException", msg
-	case errs.Unavailable:
-		return 503, "ServiceUnavailable", "Service is unavailable."
-	}
-	return 500, "InternalFailure", "The server encountered an internal error."
+	e := toAWS(err)
+	return e.HTTPStatus(), e.Code, e.Message
 }
 
-// writeError renders an error in the request's protocol (kept in one place
-// so the shared awsproto renderer can replace it).
-func writeError(w http.ResponseWriter, cbor bool, err error) {
-	status, code, msg := awsCode(err)
+// writeError renders an error: JSON 1.1 through awsproto; two Kinesis
+// variants awsproto has no renderer for stay here: CBOR 1.1
+// (application/x-amz-cbor-1.1, what the Java SDK/KCL parse) and
+// SerializationException, whose message member AWS spells "Message".
+func writeError(w http.ResponseWriter, r *http.Request, isCBOR bool, err error) {
+	e := toAWS(err)
+	if !isCBOR && e.Code != "SerializationException" {
+		awsproto.WriteJSONError(w, r, awsproto.JSON11, "", e)
+		return
+	}
 	key := "message"
-	var ae *apiError
-	if errors.As(err, &ae) && ae.capital {
+	if e.Code == "SerializationException" {
 		key = "Message"
 	}
-	body, _ := json.Marshal(map[string]string{"__type": code, key: msg})
+	body, _ := json.Marshal(map[string]string{"__type": e.Code, key: e.Message})
 	ct := ctJSON
-	if cbor {
-		if b, e := jsonToCBOR(body); e == nil {
+	if isCBOR {
+		if b, cerr := jsonToCBOR(body); cerr == nil {
 			body, ct = b, ctCBOR
 		}
 	}
 	w.Header().Set("Content-Type", ct)
-	w.Header().Set("x-amzn-ErrorType", code)
-	w.WriteHeader(status)
+	w.Header().Set("x-amzn-ErrorType", e.Code)
+	w.WriteHeader(e.HTTPStatus())
 	w.Write(body)
-}
-
-func requestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("x-amzn-RequestId", requestID())
+	awsproto.SetRequestIDHeaders(w.Header(), awsproto.RequestID(r.Context()))
 	isCBOR := strings.HasPrefix(r.Header.Get("Content-Type"), ctCBOR)
 	_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 	if r.Method != http.MethodPost {
-		writeError(w, isCBOR, apiErr("UnknownOperationException", ""))
+		writeError(w, r, isCBOR, apiErr("UnknownOperationException", ""))
 		return
 	}
 	body, err := readBody(r)
 	if err != nil {
-		writeError(w, isCBOR, apiErr("SerializationException", "could not read request body"))
+		writeError(w, r, isCBOR, apiErr("SerializationException", "could not read request body"))
 		return
 	}
 	if len(body) > MaxBody {
-		writeError(w, isCBOR, &apiError{code: "SerializationException", msg: "request body too large", status: 413})
+		writeError(w, r, isCBOR, awsproto.NewError(413, "SerializationException", "request body too large"))
 		return
 	}
 	if op == "SubscribeToShard" {
@@ -148,7 +138,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if st, _, _ := awsCode(err); st >= 500 {
 			h.log.Error("kinesis request failed", "op", op, "err", err)
 		}
-		writeError(w, isCBOR, err)
+		writeError(w, r, isCBOR, err)
 		return
 	}
 	if _, ok := out.(empty); ok {
@@ -161,13 +151,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
-		writeError(w, isCBOR, errs.E("kinesisapi", errs.Internal, err))
+		writeError(w, r, isCBOR, errs.E("kinesisapi", errs.Internal, err))
 		return
 	}
 	ct := ctJSON
 	if isCBOR {
 		if b, err = jsonToCBOR(b); err != nil {
-			writeError(w, false, errs.E("kinesisapi", errs.Internal, err))
+			writeError(w, r, false, errs.E("kinesisapi", errs.Internal, err))
 			return
 		}
 		ct = ctCBOR

@@ -43,7 +43,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, isCBOR bool,
 		} `json:"StartingPosition"`
 	}
 	if err := decode("SubscribeToShard", isCBOR, body, &in); err != nil {
-		writeError(w, isCBOR, err)
+		writeError(w, r, isCBOR, err)
 		return
 	}
 	var v validator
@@ -57,14 +57,14 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, isCBOR bool,
 		v.oneOf("startingPosition.type", in.StartingPosition.Type, true, "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 	}
 	if err := v.err(); err != nil {
-		writeError(w, isCBOR, err)
+		writeError(w, r, isCBOR, err)
 		return
 	}
 	sp := in.StartingPosition
 	ctx := r.Context()
 	sub, err := h.svc.Subscribe(ctx, in.ConsumerARN, in.ShardID, sp.Type, sp.SequenceNumber, sp.Timestamp.ptr())
 	if err != nil {
-		writeError(w, isCBOR, err)
+		writeError(w, r, isCBOR, err)
 		return
 	}
 	ct := "application/json"

@@ -93,10 +93,8 @@ var schemas = map[string][]field{
 		f("StartingPosition", structOf(f("Type", s(tString)), f("SequenceNumber", s(tString)), f("Timestamp", s(tTimestamp))))},
 }
 
-// serErr is a SerializationException as AWS words it ("Message", capital M).
-func serErr(msg string) error {
-	return &apiError{code: "SerializationException", msg: msg, status: 400, capital: true}
-}
+// serErr is a SerializationException.
+func serErr(msg string) error { return apiErr("SerializationException", msg) }
 
 var b64bad = regexp.MustCompile(`[^a-zA-Z0-9+/=]|=[^=]`)
 
