@@ -50,7 +50,7 @@ SPIN=() LPIN=()
 if command -v taskset >/dev/null; then SPIN=(taskset -c 0) LPIN=(taskset -c 1); fi
 
 wait_port() {
-	for _ in $(seq 1 300); do
+	for _ in $(seq 1 600); do
 		if (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; then return 0; fi
 		sleep 0.1
 	done
@@ -86,9 +86,10 @@ PIDS+=($BARE_PID)
 FSYNC_PID=$!
 PIDS+=($FSYNC_PID)
 wait_port "$SKY_AWS"; wait_port "$DYNALITE"; wait_port "$MOTO"; wait_port "$BARE"; wait_port "$FSYNC"
-SKY_PID=$(pgrep -P "$SKY_TPID" | head -1)
-DYN_PID=$(pgrep -P "$DYN_TPID" | head -1)
-MOTO_PID=$(pgrep -P "$MOTO_TPID" | head -1)
+SKY_PID=$(pgrep -P "$SKY_TPID" | head -1 || true)
+DYN_PID=$(pgrep -P "$DYN_TPID" | head -1 || true)
+MOTO_PID=$(pgrep -P "$MOTO_TPID" | head -1 || true)
+echo "# server PIDs: skyhub ${SKY_PID:-?} dynalite ${DYN_PID:-?} moto ${MOTO_PID:-?}"
 
 RES=$WORK/results
 lg() { timeout 400 "${LPIN[@]}" "$WORK/ddbbench" "$@" | tee -a "$RES"; }
@@ -96,15 +97,15 @@ lg() { timeout 400 "${LPIN[@]}" "$WORK/ddbbench" "$@" | tee -a "$RES"; }
 # References and raw Skyhub figures (same generator, same load).
 timeout 120 "${LPIN[@]}" "$WORK/loadgen" http -addr "127.0.0.1:$FSYNC" -c 64 -d "$DUR" -name fsync-ref-c64 -serverpid "$FSYNC_PID" | tee -a "$RES.limits"
 lg -endpoint "http://127.0.0.1:$FSYNC" -notable -target fsync-ref -scenario rawput -c 64 -d "$DUR" -serverpid "$FSYNC_PID"
-lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawput -c 64 -d "$DUR" -serverpid "$SKY_PID"
+lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawput -c 64 -d "$DUR" -serverpid "${SKY_PID:-0}"
 lg -endpoint "http://127.0.0.1:$BARE" -notable -target bare-ref -scenario rawget -c 64 -d "$DUR" -serverpid "$BARE_PID"
-lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawget -c 64 -d "$DUR" -prefill 20000 -serverpid "$SKY_PID"
+lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawget -c 64 -d "$DUR" -prefill 20000 -serverpid "${SKY_PID:-0}"
 
 # Raw scenarios against the peers (server capacity without SDK cost).
-lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawquery -c 64 -d "$DUR" -prefill 20000 -serverpid "$SKY_PID"
+lg -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawquery -c 64 -d "$DUR" -prefill 20000 -serverpid "${SKY_PID:-0}"
 for sc in rawput rawget rawquery; do
-	lg -endpoint "http://127.0.0.1:$DYNALITE" -target dynalite -scenario $sc -c 64 -d "$PEER_DUR" -prefill 5000 -serverpid "$DYN_PID"
-	lg -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario $sc -c 64 -d "$PEER_DUR" -prefill 2000 -serverpid "$MOTO_PID"
+	lg -endpoint "http://127.0.0.1:$DYNALITE" -target dynalite -scenario $sc -c 64 -d "$PEER_DUR" -prefill 5000 -serverpid "${DYN_PID:-0}"
+	lg -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario $sc -c 64 -d "$PEER_DUR" -prefill 2000 -serverpid "${MOTO_PID:-0}"
 done
 
 # SDK scenarios against every server.
