@@ -83,7 +83,7 @@ lg() { timeout 300 "${LPIN[@]}" "$WORK/sqsbench" "$@" | tee -a "$RES" || echo "#
 for client in raw sdk; do
 	lg -client $client -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario send -c "$CONC" -d "$DUR"
 	lg -client $client -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario send -c "$CONC" -d "$MOTO_DUR"
-	lg -client $client -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario recvdel -c "$CONC" -d "$DUR" -prefill 60000
+	lg -client $client -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario recvdel -c "$CONC" -d "$DUR" -prefill 100000
 	lg -client $client -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario recvdel -c "$CONC" -d "$MOTO_DUR" -prefill 1000
 done
 

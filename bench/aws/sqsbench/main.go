@@ -1,8 +1,9 @@
 // Command sqsbench is the SQS load generator: it drives any SQS endpoint
 // (Skyhub, moto_server) with aws-sdk-go-v2 (JSON 1.0, keep-alive, MD5
-// checks on) and prints one line per scenario:
+// checks on) or plain JSON requests, through the shared bench/aws/runner,
+// and prints one line per scenario:
 //
-//	scenario target ops/s p50_ms p99_ms
+//	scenario target N ops/s p50 X ms p99 Y ms errors E
 //
 // Scenarios: send (SendMessage, -size byte bodies) and recvdel
 // (ReceiveMessage of one message + DeleteMessage of it, on a queue
@@ -17,14 +18,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +32,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"skyhub/bench/aws/runner"
 )
 
 func main() {
@@ -47,8 +48,7 @@ func main() {
 	prefillMax := flag.Duration("prefill-max", 120*time.Second, "cap on prefill time")
 	flag.StringVar(&clientKind, "client", "sdk", "sdk | raw")
 	flag.Parse()
-	u, err := url.Parse(*endpoint)
-	if err != nil || !isLoopback(u.Hostname()) {
+	if !runner.Loopback(*endpoint) {
 		fmt.Fprintln(os.Stderr, "sqsbench: endpoint must be a loopback URL")
 		os.Exit(2)
 	}
@@ -90,14 +90,6 @@ func rawCall(ctx context.Context, hc *http.Client, endpoint, op string, in, out 
 		return json.Unmarshal(body, out)
 	}
 	return nil
-}
-
-func isLoopback(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 func client(endpoint string, conc int) *sqs.Client {
@@ -181,66 +173,25 @@ func run(endpoint, target, scenario string, conc int, dur, warm time.Duration, s
 		return fmt.Errorf("unknown scenario %q", scenario)
 	}
 
-	var measuring atomic.Bool
-	var stop atomic.Bool
-	var empty atomic.Bool
-	lat := make([][]time.Duration, conc)
-	var errCount atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	for i := 0; i < conc; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			for !stop.Load() {
-				t0 := time.Now()
-				ok, err := op(ctx)
-				d := time.Since(t0)
-				if err != nil {
-					errCount.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				if !ok {
-					empty.Store(true)
-					return
-				}
-				if measuring.Load() {
-					lat[i] = append(lat[i], d)
-				}
+	r := runner.Run(ctx, fmt.Sprintf("sqs-%s-%s-c%d", scenario, clientKind, conc), target, conc, warm, dur,
+		func(ctx context.Context, _, _ int) error {
+			ok, err := op(ctx)
+			if err == nil && !ok {
+				return errEmpty
 			}
-		}(i)
+			return err
+		})
+	fmt.Println(r.Line())
+	if r.FirstErr != nil {
+		fmt.Printf("#   %s %s: first error: %v\n", r.Scenario, target, r.FirstErr)
 	}
-	time.Sleep(warm)
-	measuring.Store(true)
-	t0 := time.Now()
-	deadline := t0.Add(dur)
-	for time.Now().Before(deadline) && !empty.Load() {
-		time.Sleep(10 * time.Millisecond)
+	if r.Ops == 0 {
+		return fmt.Errorf("no operations completed (errors: %d, first: %v)", r.Errors, r.FirstErr)
 	}
-	measuring.Store(false)
-	elapsed := time.Since(t0)
-	stop.Store(true)
-	wg.Wait()
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	if len(all) == 0 {
-		return fmt.Errorf("no operations completed (errors: %d, first: %v)", errCount.Load(), firstErr.Load())
-	}
-	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000 }
-	note := ""
-	if empty.Load() {
-		note = " # queue ran empty: window shortened"
-	}
-	if n := errCount.Load(); n > 0 {
-		note += fmt.Sprintf(" # %d errors, first: %v", n, firstErr.Load())
-	}
-	fmt.Printf("sqs-%s-%s-c%d %s %.0f ops/s %.2f %.2f%s\n", scenario, clientKind, conc, target, float64(len(all))/elapsed.Seconds(), pct(0.5), pct(0.99), note)
 	return nil
 }
+
+var errEmpty = errors.New("queue ran empty (prefill too small for the window)")
 
 // fill prefills the queue with n messages in batches of 10.
 func fill(ctx context.Context, c *sqs.Client, q *string, body string, n, conc int, max time.Duration) error {
