@@ -76,12 +76,12 @@ func TestSkyNetRTSkynet09(t *testing.T) {
 	wantSteps(t, out, allSteps...)
 }
 
-// meshblu-websocket@2.3.8 on /ws/v2. No acks on this transport, so no
-// RPC; no whoami either: the event layer sends no ["whoami", device]
-// answer frame yet (a gap recorded in docs/skynet-realtime.md).
+// meshblu-websocket@2.3.8 on /ws/v2, through the client's own methods:
+// whoami, update(query, {$set}) and unregister wait for the answer frame
+// named after the request. No acks on this transport, so no RPC.
 func TestSkyNetRTWSv2(t *testing.T) {
 	out := runSkyNetRT(t, "meshblu-websocket", "wsv2.js", 0)
-	wantSteps(t, out, "auto-register", "auth", "direct-message", "broadcast", "update-config", "unregister", "wrong-token")
+	wantSteps(t, out, "auto-register", "auth", "whoami", "direct-message", "broadcast", "update-config", "unregister", "wrong-token")
 }
 
 func TestSkyNetRTRateLimit(t *testing.T) {

@@ -164,9 +164,17 @@ func (s *session) Event(ctx context.Context, event string, args []json.RawMessag
 	reply := func(v any) {
 		if ack != nil {
 			ack(v)
+		} else if s.ws() && wsReplies[event] {
+			s.wsReply(event, args, v)
 		}
 	}
-	data := decodeArg(args)
+	var data device.Device
+	var badArg error
+	if event == "update" && s.ws() {
+		data, badArg = decodeWSUpdate(args)
+	} else {
+		data = decodeArg(args)
+	}
 	switch event {
 	case "identity":
 		s.identity(ctx, data)
@@ -196,6 +204,10 @@ func (s *session) Event(ctx context.Context, event string, args []json.RawMessag
 	case "register":
 		reply(s.register(ctx, data))
 	case "update":
+		if badArg != nil {
+			reply(errBody(badArg))
+			return
+		}
 		reply(s.update(ctx, data))
 	case "unregister":
 		reply(s.unregister(ctx, data))
@@ -214,6 +226,74 @@ func (s *session) Event(ctx context.Context, event string, args []json.RawMessag
 	default:
 		reply(errBody(errs.E("events", errs.Invalid, "unknown event "+strconv.Quote(event))))
 	}
+}
+
+// wsReplies are the requests a /ws/v2 session answers with a frame named
+// after the request (Meshblu's websocket API has no acks): ["whoami",
+// device], ["devices", {...}], ["update", device], ... A failure is an
+// ["error", {message, status, frame}] frame naming the request. message,
+// subscribe and unsubscribe are not answered, as in Meshblu.
+var wsReplies = map[string]bool{
+	"status": true, "whoami": true, "device": true, "devices": true, "mydevices": true,
+	"register": true, "update": true, "unregister": true,
+	"authenticate": true, "events": true, "data": true, "getdata": true,
+}
+
+func (s *session) wsReply(event string, args []json.RawMessage, v any) {
+	if m, ok := v.(map[string]any); ok {
+		if e, ok := m["error"].(map[string]any); ok {
+			frame := []any{event}
+			if len(args) > 0 {
+				frame = append(frame, args[0])
+			}
+			s.c.Emit("error", map[string]any{"message": e["message"], "status": e["code"], "frame": frame})
+			return
+		}
+	}
+	s.c.Emit(event, v)
+}
+
+// decodeWSUpdate reads /ws/v2's update: the client's form [query,
+// {"$set": {...}}] (meshblu-websocket's update(query, params)), [query,
+// {...fields}] (updateDangerously without operators), or SkyNet's flat
+// {uuid, token, ...fields}. Other Mongo operators are refused.
+func decodeWSUpdate(args []json.RawMessage) (device.Device, error) {
+	if len(args) == 0 {
+		return device.Device{}, nil
+	}
+	raw := bytes.TrimSpace(args[0])
+	if len(raw) == 0 || raw[0] != '[' {
+		return decodeArg(args), nil
+	}
+	var pair []json.RawMessage
+	if err := json.Unmarshal(raw, &pair); err != nil || len(pair) != 2 {
+		return nil, errs.E("events.update", errs.Invalid, "update expects [query, params]", err)
+	}
+	query, params := decodeArg(pair[:1]), decodeArg(pair[1:])
+	fields := params
+	if set, ok := params["$set"]; ok {
+		m, ok := set.(map[string]any)
+		if !ok || len(params) != 1 {
+			return nil, errs.E("events.update", errs.Invalid, "update supports only $set")
+		}
+		fields = device.Device(m)
+	}
+	out := device.Device{}
+	for k, v := range fields {
+		if len(k) > 0 && k[0] == '$' {
+			return nil, errs.E("events.update", errs.Invalid, "update supports only $set")
+		}
+		out[k] = v
+	}
+	delete(out, "uuid")
+	delete(out, "token")
+	if u := str(query, "uuid"); u != "" {
+		out["uuid"] = u
+	}
+	if t := str(query, "token"); t != "" {
+		out["token"] = t
+	}
+	return out, nil
 }
 
 // Closed implements realtime.Session.

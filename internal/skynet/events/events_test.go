@@ -332,3 +332,81 @@ func TestSocketRateLimit(t *testing.T) {
 		t.Fatalf("messageError = %v", ev)
 	}
 }
+
+// On /ws/v2 (no acks) requests are answered with a frame named after
+// them; update takes the client's [query, {"$set": ...}] form; failures
+// are ["error", {message, status, frame}]; message is not answered.
+func TestWSv2Replies(t *testing.T) {
+	e := newEnv(t, 0)
+	_, _, peer, peerToken := e.connect(t, "", "")
+	c := newConn("ws")
+	s := e.h.Connect(context.Background(), c, nil, nil)
+	t.Cleanup(s.Closed)
+	c.expect(t, "identify")
+	s.Event(context.Background(), "identity", raw(map[string]any{}), nil)
+	r := c.expect(t, "ready")
+	me := r["uuid"].(string)
+
+	s.Event(context.Background(), "whoami", nil, nil)
+	if who := c.expect(t, "whoami"); who["uuid"] != me || who["token"] != nil {
+		t.Fatalf("whoami = %v", who)
+	}
+	s.Event(context.Background(), "status", nil, nil)
+	if st := c.expect(t, "status"); st["meshblu"] != "online" {
+		t.Fatalf("status = %v", st)
+	}
+	// the client's update(query, params): [query, {"$set": params}]
+	s.Event(context.Background(), "update", raw([]any{map[string]any{"uuid": peer, "token": peerToken}, map[string]any{"$set": map[string]any{"color": "red"}}}), nil)
+	if u := c.expect(t, "update"); u["uuid"] != peer || u["color"] != "red" {
+		t.Fatalf("update = %v", u)
+	}
+	if d, err := e.reg.Get(context.Background(), peer); err != nil || d["color"] != "red" {
+		t.Fatalf("stored after update: %v %v", d, err)
+	}
+	// the flat SkyNet form still works on /ws/v2
+	s.Event(context.Background(), "update", raw(map[string]any{"color": "blue"}), nil)
+	if cfg := c.expect(t, "config"); cfg["color"] != "blue" { // its own config push first
+		t.Fatalf("config = %v", cfg)
+	}
+	if u := c.expect(t, "update"); u["uuid"] != me || u["color"] != "blue" {
+		t.Fatalf("flat update = %v", u)
+	}
+	// operators other than $set are refused, naming the request
+	s.Event(context.Background(), "update", raw([]any{map[string]any{"uuid": me}, map[string]any{"$push": map[string]any{"x": 1}}}), nil)
+	er := c.expect(t, "error")
+	if er["status"] != float64(422) {
+		t.Fatalf("$push error = %v", er)
+	}
+	if f, _ := er["frame"].([]any); len(f) != 2 || f[0] != "update" {
+		t.Fatalf("$push error frame = %v", er["frame"])
+	}
+	s.Event(context.Background(), "update", raw([]any{"just one"}), nil)
+	if er := c.expect(t, "error"); er["status"] != float64(422) {
+		t.Fatalf("bad update error = %v", er)
+	}
+	// devices and register
+	s.Event(context.Background(), "devices", raw(map[string]any{"uuid": peer}), nil)
+	if ds := c.expect(t, "devices"); len(ds["devices"].([]any)) != 1 {
+		t.Fatalf("devices = %v", ds)
+	}
+	s.Event(context.Background(), "register", raw(map[string]any{"type": "lamp"}), nil)
+	reg := c.expect(t, "register")
+	if reg["uuid"] == "" || reg["token"] == "" || reg["type"] != "lamp" {
+		t.Fatalf("register = %v", reg)
+	}
+	// unregister answers once the device is gone
+	s.Event(context.Background(), "unregister", raw(map[string]any{"uuid": reg["uuid"], "token": reg["token"]}), nil)
+	if un := c.expect(t, "unregister"); un["uuid"] != reg["uuid"] {
+		t.Fatalf("unregister = %v", un)
+	}
+	if _, err := e.reg.Get(context.Background(), reg["uuid"].(string)); err == nil {
+		t.Fatal("unregistered device still there")
+	}
+	s.Event(context.Background(), "unregister", raw(map[string]any{"uuid": reg["uuid"], "token": reg["token"]}), nil)
+	if er := c.expect(t, "error"); er["status"] != float64(404) {
+		t.Fatalf("second unregister = %v", er)
+	}
+	// message is no RPC: no answer frame
+	s.Event(context.Background(), "message", raw(map[string]any{"devices": peer, "payload": 1}), nil)
+	c.none(t)
+}

@@ -16,16 +16,32 @@ const a = {
     });
   },
   on(c, name, h) { c.conn.on(name, h); },
-  // no whoami step: the event layer sends no answer frame on /ws/v2 yet
-  // (Meshblu 1.x answered ["whoami", device]); see docs/skynet-realtime.md
+  // Meshblu's websocket API answers a request with a frame named after it,
+  // or with ["error", {message, status, frame: [request, ...]}].
+  request(c, name, send) {
+    return new Promise((res, rej) => {
+      const onErr = (e) => {
+        if (e && Array.isArray(e.frame) && e.frame[0] === name) {
+          c.conn.removeListener(name, onReply);
+          c.conn.removeListener('error', onErr);
+          rej(new Error(name + ' refused: ' + e.message + ' (' + e.status + ')'));
+        }
+      };
+      const onReply = (d) => { c.conn.removeListener('error', onErr); res(d); };
+      c.conn.once(name, onReply);
+      c.conn.on('error', onErr);
+      send();
+    });
+  },
+  whoami(c) { return a.request(c, 'whoami', () => c.conn.whoami()); },
   message(c, m) { c.conn.message(m); },
   subscribe(c, data) { c.conn.subscribe(data); return Promise.resolve(); },
-  // The client's update(query, params) sends ["update", [query, {$set}]],
-  // which the event layer does not understand yet (a gap recorded in
-  // docs/skynet-realtime.md); the client's own send() carries the flat
-  // SkyNet form through the same framing.
-  update(c, data) { c.conn.send('update', data); return null; },
-  unregister(c, data) { c.conn.unregister(data); return null; },
+  // the client's own update(query, params): ["update", [query, {$set: params}]]
+  update(c, data) {
+    const { uuid, token, ...fields } = data;
+    return a.request(c, 'update', () => c.conn.update({ uuid, token }, fields));
+  },
+  unregister(c, data) { return a.request(c, 'unregister', () => c.conn.unregister(data)); },
   close(c) { try { c.conn.close(); } catch (e) { /* already closed */ } },
 };
 
