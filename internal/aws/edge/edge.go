@@ -161,6 +161,15 @@ type route struct {
 	proto awsproto.Protocol
 	key   string // target prefix, query version, rpc service, or "s3"
 	form  url.Values
+	// unknown is the error code for a request in a known protocol for a
+	// service (API version, target prefix) nothing serves.
+	unknown string
+}
+
+// hasS3Signature: S3 presigned URLs may carry any query parameter, so an
+// Action there does not make a request a query-protocol one.
+func hasS3Signature(q url.Values) bool {
+	return q.Get("X-Amz-Signature") != "" || q.Get("Signature") != "" && q.Get("SignatureVersion") == ""
 }
 
 // ServeHTTP implements http.Handler: normalise, route, authenticate, dispatch.
@@ -181,7 +190,14 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(context.WithValue(r.Context(), protocolKey{}, rt.proto))
 	if rt.h == nil {
-		e.writeError(w, r, rt, awsproto.NewError(400, "InvalidAction", "No AWS service on this endpoint handles this request."))
+		switch rt.unknown {
+		case "UnknownOperationException":
+			e.writeError(w, r, rt, awsproto.NewError(400, rt.unknown, "No service on this endpoint handles X-Amz-Target "+r.Header.Get("X-Amz-Target")+"."))
+		case "InvalidAction":
+			e.writeError(w, r, rt, awsproto.NewError(400, rt.unknown, "The action "+rt.form.Get("Action")+" is not valid for this web service (API version "+rt.key+")."))
+		default:
+			e.writeError(w, r, rt, awsproto.NewError(400, "InvalidAction", "No AWS service on this endpoint handles this request."))
+		}
 		return
 	}
 	if aerr := e.authenticate(r, rt); aerr != nil {
@@ -216,6 +232,12 @@ func (e *Edge) route(r *http.Request) (route, error) {
 				}
 				return route{h: h, proto: p, key: prefix}, nil
 			}
+			// A JSON request for a service this edge does not serve.
+			p := awsproto.JSON10
+			if strings.Contains(r.Header.Get("Content-Type"), "1.1") {
+				p = awsproto.JSON11
+			}
+			return route{proto: p, key: prefix, unknown: "UnknownOperationException"}, nil
 		}
 	}
 	if rest, ok := strings.CutPrefix(r.URL.Path, "/service/"); ok {
@@ -230,6 +252,9 @@ func (e *Edge) route(r *http.Request) (route, error) {
 		if h := e.queries[v]; h != nil {
 			return route{h: h, proto: awsproto.Query, key: v, form: q}, nil
 		}
+		if !hasS3Signature(q) {
+			return route{proto: awsproto.Query, key: v, form: q, unknown: "InvalidAction"}, nil
+		}
 	}
 	if r.Method == http.MethodPost && isForm(r) {
 		form, err := e.sniffForm(r)
@@ -240,6 +265,7 @@ func (e *Edge) route(r *http.Request) (route, error) {
 			if h := e.queries[v]; h != nil {
 				return route{h: h, proto: awsproto.Query, key: v, form: form}, nil
 			}
+			return route{proto: awsproto.Query, key: v, form: form, unknown: "InvalidAction"}, nil
 		}
 	}
 	return route{h: e.s3, proto: awsproto.RestXML, key: "s3"}, nil

@@ -57,7 +57,6 @@ func TestRouting(t *testing.T) {
 		{"GET", "/000000000000/q?Action=ReceiveMessage&Version=2012-11-05", "", "", nil, "sqs-query", awsproto.Query},
 		{"POST", "/", "application/x-amz-json-1.0", "{}", map[string]string{"X-Amz-Target": "AmazonSQS.ListQueues"}, "sqs-json", awsproto.JSON10},
 		{"POST", "/service/GraniteServiceVersion20100801/operation/PutMetricData", "application/cbor", "", nil, "cw-cbor", awsproto.RPCv2CBOR},
-		{"POST", "/", "application/x-www-form-urlencoded", "Action=Unknown&Version=1999-01-01", nil, "s3", awsproto.RestXML},
 		{"PUT", "/bucket/key", "application/x-www-form-urlencoded", "Action=ListQueues&Version=2012-11-05", nil, "s3", awsproto.RestXML},
 	} {
 		r := httptest.NewRequest(c.method, c.target, strings.NewReader(c.body))
@@ -257,5 +256,34 @@ func TestBodyIdleTimeout(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 400 || !strings.Contains(string(b), "timeout") {
 		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+}
+
+// Requests in a known protocol for a service nobody serves get that
+// protocol's error, not S3's.
+func TestUnknownServices(t *testing.T) {
+	e, out := newEdge(false)
+	for _, c := range []struct {
+		method, target, ctype, body string
+		hdr                         map[string]string
+		contains                    string
+	}{
+		{"POST", "/", "application/x-www-form-urlencoded", "Action=RunInstances&Version=2014-10-01", nil, "<Code>InvalidAction</Code>"},
+		{"GET", "/?Action=DescribeAlarms&Version=2010-08-01", "", "", nil, "<Code>InvalidAction</Code>"},
+		{"POST", "/", "application/x-amz-json-1.1", "{}", map[string]string{"X-Amz-Target": "Nope_2020.Op"}, `"__type":"UnknownOperationException"`},
+	} {
+		r := httptest.NewRequest(c.method, c.target, strings.NewReader(c.body))
+		if c.ctype != "" {
+			r.Header.Set("Content-Type", c.ctype)
+		}
+		for k, v := range c.hdr {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		*out = seen{}
+		e.ServeHTTP(w, r)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), c.contains) || out.name != "" {
+			t.Errorf("%s %s: %d %s (handler %q)", c.method, c.target, w.Code, w.Body.String(), out.name)
+		}
 	}
 }
