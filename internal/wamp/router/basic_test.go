@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -299,7 +300,9 @@ func TestCloseShutsSessionsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := join(t, r, "realm1", nil)
-	if err := r.Close(t.Context()); err != nil {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := r.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	g := expect[*wamp.Goodbye](c)

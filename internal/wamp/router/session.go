@@ -122,6 +122,10 @@ func (s *session) run() bool {
 			}
 		case c := <-s.ctl:
 			return s.goodbye(c)
+		case <-r.done:
+			// Router shutdown; also covers a session that joined after
+			// Close looked at the live sessions.
+			return s.goodbye(control{reason: wamp.CloseSystemShutdown, message: "router is shutting down", shutdown: true})
 		}
 	}
 }
