@@ -66,14 +66,32 @@ func newTest(t *testing.T, cfg Config) (*Server, *testHandler, string) {
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/1/", s)
 	ts := httptest.NewServer(mux)
-	t.Cleanup(func() { ts.Close(); s.Close() })
+	// s.Close first: it releases waiting polls, which ts.Close waits for
+	t.Cleanup(func() { s.Close(); ts.Close() })
 	return s, h, ts.URL
+}
+
+// waitClosed waits, bounded, for the Handler's Session.Closed.
+func waitClosed(t *testing.T, h *testHandler) {
+	t.Helper()
+	select {
+	case <-h.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Session.Closed not called")
+	}
+}
+
+// dialCtx bounds a test's WebSocket dial.
+func dialCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 func do(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +123,9 @@ func read(t *testing.T, c *websocket.Conn) string {
 
 func write(t *testing.T, c *websocket.Conn, s string) {
 	t.Helper()
-	if err := c.Write(context.Background(), websocket.MessageText, []byte(s)); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -113,7 +133,7 @@ func write(t *testing.T, c *websocket.Conn, s string) {
 func TestWebSocketFrames(t *testing.T) {
 	_, h, base := newTest(t, Config{})
 	sid := handshake(t, base)
-	c, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(base, "http")+"/socket.io/1/websocket/"+sid, nil)
+	c, _, err := websocket.Dial(dialCtx(t), "ws"+strings.TrimPrefix(base, "http")+"/socket.io/1/websocket/"+sid, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,9 +177,9 @@ func TestWebSocketFrames(t *testing.T) {
 	if p := read(t, c); p != "0::" {
 		t.Fatalf("disconnect = %q", p)
 	}
-	<-h.closed
+	waitClosed(t, h)
 	// an unknown session: not handshaken
-	c2, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(base, "http")+"/socket.io/1/websocket/nope", nil)
+	c2, _, err := websocket.Dial(dialCtx(t), "ws"+strings.TrimPrefix(base, "http")+"/socket.io/1/websocket/nope", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +208,7 @@ func TestXHRPolling(t *testing.T) {
 		t.Fatalf("poll %q", body)
 	}
 	do(t, "POST", u, "0::")
-	<-h.closed
+	waitClosed(t, h)
 	if _, body := do(t, "GET", u, ""); body != "7:::1+0" {
 		t.Fatalf("after disconnect %q", body)
 	}
@@ -201,13 +221,13 @@ func TestSlowPollingAndHeartbeat(t *testing.T) {
 	u := base + "/socket.io/1/xhr-polling/" + sid
 	do(t, "GET", u, "")
 	do(t, "POST", u, `5:::{"name":"flood","args":[]}`)
-	<-h.closed
+	waitClosed(t, h)
 	if n.Load() != 1 {
 		t.Fatalf("overflows %d", n.Load())
 	}
 	// heartbeats arrive on an idle WebSocket
 	sid = handshake(t, base)
-	c, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(base, "http")+"/socket.io/1/websocket/"+sid, nil)
+	c, _, err := websocket.Dial(dialCtx(t), "ws"+strings.TrimPrefix(base, "http")+"/socket.io/1/websocket/"+sid, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,12 +247,12 @@ func TestHeartbeatTimeout(t *testing.T) {
 	}
 	hs() // never attached: dropped after the close timeout
 	sid := hs()
-	c, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(base, "http")+"/socket.io/1/websocket/"+sid, nil)
+	c, _, err := websocket.Dial(dialCtx(t), "ws"+strings.TrimPrefix(base, "http")+"/socket.io/1/websocket/"+sid, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	<-h.closed // the client never answers: heartbeat timeout
+	waitClosed(t, h) // the client never answers: heartbeat timeout
 	deadline := time.Now().Add(5 * time.Second)
 	for s.Len() != 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)

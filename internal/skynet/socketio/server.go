@@ -342,6 +342,14 @@ func (s *Server) openWebSocket(w http.ResponseWriter, r *http.Request) {
 		ss.Close("server shutting down")
 		return
 	}
+	// the WebSocket may have ended (client gone, garbage, server Close)
+	// before the session was registered: its Close could not forget it
+	ss.mu.Lock()
+	closed := ss.closed
+	ss.mu.Unlock()
+	if closed {
+		s.forget(ss)
+	}
 	ss.connect(r)
 }
 

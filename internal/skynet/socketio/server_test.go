@@ -21,7 +21,8 @@ import (
 // "ask" emits "question" with an ack whose answer comes back as
 // "answered", "bye" closes, "flood" emits until the transport refuses.
 type testHandler struct {
-	closed chan string
+	closed   chan string
+	connects atomic.Int32
 }
 
 type testSession struct {
@@ -30,6 +31,7 @@ type testSession struct {
 }
 
 func (h *testHandler) Connect(ctx context.Context, c realtime.Conn, q, hdr map[string]string) realtime.Session {
+	h.connects.Add(1)
 	c.Emit("hello", map[string]string{"name": q["name"], "transport": c.Transport(), "ip": c.RemoteAddr()})
 	return &testSession{h: h, c: c}
 }
@@ -70,13 +72,27 @@ func newTest(t *testing.T, cfg Config) (*Server, *testHandler, string) {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s)
-	t.Cleanup(func() { ts.Close(); s.Close() })
+	// s.Close first: it releases waiting polls, which ts.Close waits for
+	t.Cleanup(func() { s.Close(); ts.Close() })
 	return s, h, ts.URL + "/socket.io/?EIO=3"
+}
+
+// client bounds every test request (a poll waits at most PingInterval).
+var client = &http.Client{Timeout: 30 * time.Second}
+
+// waitClosed waits, bounded, for the Handler's Session.Closed.
+func waitClosed(t *testing.T, h *testHandler) {
+	t.Helper()
+	select {
+	case <-h.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Session.Closed not called")
+	}
 }
 
 func get(t *testing.T, url string) (int, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := client.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +103,7 @@ func get(t *testing.T, url string) (int, []byte) {
 
 func post(t *testing.T, url string, body string) (int, []byte) {
 	t.Helper()
-	resp, err := http.Post(url, "text/plain;charset=UTF-8", strings.NewReader(body))
+	resp, err := client.Post(url, "text/plain;charset=UTF-8", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +220,7 @@ func TestPollingEventsAcksAndErrors(t *testing.T) {
 	if code != 400 || !bytes.Contains(body, []byte(`"code":3`)) {
 		t.Fatalf("garbage payload %d %s", code, body)
 	}
-	<-h.closed
+	waitClosed(t, h)
 	if code, body := get(t, u); code != 400 || !bytes.Contains(body, []byte(`"code":1`)) {
 		t.Fatalf("after close %d %s", code, body)
 	}
@@ -248,14 +264,17 @@ func wsRead(t *testing.T, c *websocket.Conn) string {
 
 func wsWrite(t *testing.T, c *websocket.Conn, s string) {
 	t.Helper()
-	if err := c.Write(context.Background(), websocket.MessageText, []byte(s)); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestWebSocketDirect(t *testing.T) {
 	s, h, base := newTest(t, Config{})
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	c, _, err := websocket.Dial(ctx, wsURL(base)+"&transport=websocket&name=ws1", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -289,7 +308,7 @@ func TestWebSocketDirect(t *testing.T) {
 	if p := wsRead(t, c); p != "41" {
 		t.Fatalf("disconnect = %q", p)
 	}
-	<-h.closed
+	waitClosed(t, h)
 	// an unparsable Engine.IO packet ends the transport (1002)
 	c2, _, err := websocket.Dial(ctx, wsURL(base)+"&transport=websocket", nil)
 	if err != nil {
@@ -308,7 +327,7 @@ func TestWebSocketDirect(t *testing.T) {
 			break
 		}
 	}
-	<-h.closed
+	waitClosed(t, h)
 }
 
 func TestUpgradeFromPolling(t *testing.T) {
@@ -321,7 +340,7 @@ func TestUpgradeFromPolling(t *testing.T) {
 	// a poll waits while the probe arrives; it must be released
 	polled := make(chan []byte, 1)
 	go func() {
-		resp, err := http.Get(u)
+		resp, err := client.Get(u)
 		if err != nil {
 			polled <- nil
 			return
@@ -330,7 +349,8 @@ func TestUpgradeFromPolling(t *testing.T) {
 		resp.Body.Close()
 		polled <- b
 	}()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	c, _, err := websocket.Dial(ctx, wsURL(base)+"&transport=websocket&sid="+sid, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +384,7 @@ func TestUpgradeFromPolling(t *testing.T) {
 		t.Fatalf("poll after upgrade: %d", code)
 	}
 	c.Close(websocket.StatusNormalClosure, "")
-	<-h.closed
+	waitClosed(t, h)
 }
 
 func TestSlowPollingClientClosedAndCounted(t *testing.T) {
@@ -373,7 +393,7 @@ func TestSlowPollingClientClosedAndCounted(t *testing.T) {
 	sid, _ := handshake(t, base)
 	u := base + "&transport=polling&sid=" + sid
 	post(t, u, payload(`42["flood"]`)) // never polled: the queue overflows
-	<-h.closed
+	waitClosed(t, h)
 	if n.Load() != 1 {
 		t.Fatalf("overflow count %d", n.Load())
 	}
@@ -384,16 +404,49 @@ func TestPingTimeoutAndServerClose(t *testing.T) {
 	if code, _ := get(t, base+"&transport=polling"); code != 200 {
 		t.Fatal(code)
 	}
-	<-h.closed // nobody polls or pings
+	waitClosed(t, h) // nobody polls or pings
 	if s.Len() != 0 {
 		t.Fatalf("Len = %d", s.Len())
 	}
-	c, _, err := websocket.Dial(context.Background(), wsURL(base)+"&transport=websocket", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, wsURL(base)+"&transport=websocket", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	wsRead(t, c)
+	wsRead(t, c) // open
+	wsRead(t, c) // 40
+	// hello comes from Handler.Connect: the session is connected, so
+	// Close owes it a Session.Closed
+	if p := wsRead(t, c); !strings.Contains(p, `"hello"`) {
+		t.Fatalf("hello = %q", p)
+	}
 	s.Close()
-	<-h.closed
+	waitClosed(t, h)
+}
+
+// A server closed while a WebSocket session is still opening (the open
+// packet is out, Handler.Connect may not have run): every session that
+// was connected gets its Closed, none is left registered, nothing hangs.
+func TestCloseWhileWebSocketOpens(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		s, h, base := newTest(t, Config{})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, _, err := websocket.Dial(ctx, wsURL(base)+"&transport=websocket", nil)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		wsRead(t, c) // open
+		s.Close()
+		for n := h.connects.Load(); n > 0; n-- {
+			waitClosed(t, h)
+		}
+		if s.Len() != 0 {
+			t.Fatalf("round %d: %d sessions left", i, s.Len())
+		}
+		c.CloseNow()
+		cancel()
+	}
 }

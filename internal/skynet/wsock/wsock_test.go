@@ -124,6 +124,19 @@ func (e *echo) OnClose(c *Conn, reason string) {
 	e.done <- reason
 }
 
+// recv waits, bounded, for a value on ch.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: timed out", what)
+	}
+	var zero T
+	return zero
+}
+
 func newServer(t *testing.T, cfg Config) (*Poller, *echo, string) {
 	t.Helper()
 	p, err := NewPoller(cfg)
@@ -208,7 +221,7 @@ func TestServerCloseAndProtocolError(t *testing.T) {
 	if websocket.CloseStatus(err) != websocket.StatusNormalClosure {
 		t.Fatalf("read after server close: %v", err)
 	}
-	if r := <-h.done; r != "asked to" {
+	if r := recv(t, h.done, "OnClose"); r != "asked to" {
 		t.Fatalf("reason %q", r)
 	}
 	// invalid UTF-8 in a text message: 1007
@@ -218,7 +231,7 @@ func TestServerCloseAndProtocolError(t *testing.T) {
 	if websocket.CloseStatus(err) != websocket.StatusInvalidFramePayloadData {
 		t.Fatalf("invalid utf-8: %v", err)
 	}
-	<-h.done
+	recv(t, h.done, "OnClose")
 }
 
 func TestSlowConsumerClosedAndCounted(t *testing.T) {
@@ -239,7 +252,7 @@ func TestSlowConsumerClosedAndCounted(t *testing.T) {
 	defer srv.Close()
 	c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
 	defer c.CloseNow()
-	sc := <-conns
+	sc := recv(t, conns, "accepted connection")
 	msg := bytes.Repeat([]byte("z"), 8<<10)
 	start := time.Now()
 	var werr error
@@ -252,7 +265,7 @@ func TestSlowConsumerClosedAndCounted(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("writes blocked for %v", d)
 	}
-	if r := <-h.done; !strings.Contains(r, "slow consumer") {
+	if r := recv(t, h.done, "OnClose"); !strings.Contains(r, "slow consumer") {
 		t.Fatalf("reason %q", r)
 	}
 	if overflows.Load() != 1 {
@@ -279,7 +292,7 @@ func TestPollerCloseEndsConnections(t *testing.T) {
 	if websocket.CloseStatus(err) != websocket.StatusGoingAway {
 		t.Fatalf("after poller close: %v", err)
 	}
-	if r := <-h.done; r != "server shutting down" {
+	if r := recv(t, h.done, "OnClose"); r != "server shutting down" {
 		t.Fatalf("reason %q", r)
 	}
 	// every goroutine the poller started is gone (the HTTP test server's
@@ -298,7 +311,7 @@ func TestPollerCloseEndsConnections(t *testing.T) {
 
 func TestBadHandshake(t *testing.T) {
 	_, _, url := newServer(t, Config{})
-	resp, err := http.Get("http" + strings.TrimPrefix(url, "ws"))
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http" + strings.TrimPrefix(url, "ws"))
 	if err != nil {
 		t.Fatal(err)
 	}
