@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"skyhub/internal/app"
@@ -21,6 +22,12 @@ func serve(args, environ []string) int {
 		return 2
 	}
 	log := obs.NewLogger(os.Stderr, c.Log.Level, c.Log.Format)
+	// fsync and other blocking syscalls hold a scheduler slot until the
+	// runtime hands it off; with a single slot (a process pinned to one
+	// core) durable writes then stall request handling. Keep at least two.
+	if runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.New(ctx, c, log)
