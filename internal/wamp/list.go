@@ -331,6 +331,11 @@ func (p *parser) args(i int) List {
 	if !ok {
 		return nil
 	}
+	if v == nil {
+		// The nexus Go client sends null for empty Arguments when it has
+		// ArgumentsKw; the real client wins, and null means no arguments.
+		return nil
+	}
 	l, ok := v.([]any)
 	if !ok {
 		p.fail("element %d: Arguments is not a list", i)

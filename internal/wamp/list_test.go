@@ -158,6 +158,7 @@ func TestFromListRejects(t *testing.T) {
 		{"id huge uint", []any{48, uint64(1 << 63), Dict{}, "p"}, "not an id"},
 		{"id string", []any{48, "1", Dict{}, "p"}, "not an id"},
 		{"args not list", []any{48, 1, Dict{}, "p", Dict{}}, "Arguments is not a list"},
+		{"args a string", []any{48, 1, Dict{}, "p", "x", Dict{}}, "Arguments is not a list"},
 		{"kwargs not dict", []any{48, 1, Dict{}, "p", []any{}, []any{}}, "ArgumentsKw is not a dict"},
 		{"too many", []any{48, 1, Dict{}, "p", []any{}, Dict{}, 1}, "7 elements"},
 		{"non-string key", []any{48, 1, map[any]any{1: true}, "p"}, "string keys"},
@@ -235,4 +236,23 @@ func FuzzFromList(f *testing.F) {
 			t.Fatalf("unstable: %s vs %s", b1, b2)
 		}
 	})
+}
+
+// TestNullArgumentsWithKw: the nexus client sends null Arguments before
+// ArgumentsKw; it decodes as no arguments, and re-encodes as an empty list.
+func TestNullArgumentsWithKw(t *testing.T) {
+	m, err := FromList([]any{48, 1, Dict{}, "p", nil, map[string]any{"k": "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.(*Call)
+	if len(c.Arguments) != 0 || c.ArgumentsKw["k"] != "v" {
+		t.Fatalf("got %+v", c)
+	}
+	l := ToList(c)
+	if args, ok := l[4].([]any); !ok && l[4] != nil {
+		t.Fatalf("re-encoded Arguments %T %v", l[4], l[4])
+	} else if len(args) != 0 {
+		t.Fatalf("re-encoded Arguments %v", args)
+	}
 }
