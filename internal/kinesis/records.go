@@ -243,13 +243,22 @@ type iterPos struct {
 }
 
 func (s *Service) encodeIter(p iterPos) string {
-	b := make([]byte, 0, 29+len(p.name)+16)
-	b = append(b, 1)
+	b := make([]byte, 0, 184)
+	b = append(b, 2)
 	b = binary.BigEndian.AppendUint64(b, uint64(p.created))
 	b = binary.BigEndian.AppendUint64(b, uint64(p.streamTS))
 	b = binary.BigEndian.AppendUint32(b, p.shard)
 	b = binary.BigEndian.AppendUint64(b, p.from)
+	b = append(b, byte(len(p.name)))
 	b = append(b, p.name...)
+	// Pad to 152 + 16k bytes, the size class of AWS's (encrypted) iterators.
+	total := len(b) + 16
+	if total < 152 {
+		total = 152
+	} else if r := (total - 152) % 16; r != 0 {
+		total += 16 - r
+	}
+	b = append(b, make([]byte, total-16-len(b))...)
 	m := hmac.New(sha256.New, s.secret)
 	m.Write(b)
 	b = m.Sum(b)[:len(b)+16]
@@ -258,7 +267,7 @@ func (s *Service) encodeIter(p iterPos) string {
 
 func (s *Service) decodeIter(it string) (iterPos, bool) {
 	b, err := base64.StdEncoding.DecodeString(it)
-	if err != nil || len(b) < 29+1+16 || b[0] != 1 {
+	if err != nil || len(b) < 30+16 || b[0] != 2 {
 		return iterPos{}, false
 	}
 	body, mac := b[:len(b)-16], b[len(b)-16:]
@@ -267,8 +276,12 @@ func (s *Service) decodeIter(it string) (iterPos, bool) {
 	if !hmac.Equal(m.Sum(nil)[:16], mac) {
 		return iterPos{}, false
 	}
+	n := int(body[29])
+	if 30+n > len(body) {
+		return iterPos{}, false
+	}
 	return iterPos{created: int64(binary.BigEndian.Uint64(body[1:])), streamTS: int64(binary.BigEndian.Uint64(body[9:])),
-		shard: binary.BigEndian.Uint32(body[17:]), from: binary.BigEndian.Uint64(body[21:]), name: string(body[29:])}, true
+		shard: binary.BigEndian.Uint32(body[17:]), from: binary.BigEndian.Uint64(body[21:]), name: string(body[30 : 30+n])}, true
 }
 
 // IteratorInput are GetShardIterator's arguments.
