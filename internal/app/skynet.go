@@ -40,6 +40,9 @@ func (a *App) mountSkyNet(ctx context.Context) error {
 		Log:          a.Log.With("component", "skynet-rest"),
 	})
 	api.Register(a.Mux)
+	// open /subscribe streams end (after writing what they accepted) as
+	// shutdown starts, so the HTTP drain does not wait for them
+	a.OnStop(api.Close)
 	a.OnClose("skynet streams", func(context.Context) error { api.Close(); return nil })
 	return a.mountSkyNetRealtime(ctx, events.New(events.Config{Hub: h, Log: a.Log.With("component", "skynet-events")}))
 }

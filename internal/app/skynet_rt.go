@@ -56,6 +56,13 @@ func (a *App) mountSkyNetRealtime(ctx context.Context, events realtime.Handler) 
 	}
 	a.OnClose("skynet ws/v2", func(context.Context) error { ws.Close(); return nil })
 
+	// Socket.IO sessions (EIO3 and 0.9) end as shutdown starts: a waiting
+	// long poll is answered at once with DISCONNECT and the close packet,
+	// so the HTTP drain does not wait for it (up to the ping interval).
+	// WebSockets are hijacked, outside the drain; they end at OnClose.
+	a.OnStop(eio.Close)
+	a.OnStop(old.Close)
+
 	for name, n := range map[string]func() int{"socket.io": eio.Len, "socket.io-0.9": old.Len, "ws": ws.Len} {
 		n := n
 		if err := a.Metrics.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
