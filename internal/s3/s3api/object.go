@@ -99,7 +99,7 @@ func checksumInput(r *http.Request, in *s3.PutInput) error {
 	for _, alg := range []string{"crc32", "crc32c", "crc64nvme", "sha1", "sha256"} {
 		if v := r.Header.Get("x-amz-checksum-" + alg); v != "" {
 			if _, err := base64.StdEncoding.DecodeString(v); err != nil {
-				return s3err(400, "InvalidRequest", "Value for x-amz-checksum-"+alg+" header is invalid.")
+				return s3err(400, "BadDigest", "The "+strings.ToUpper(alg)+" you specified did not match the calculated checksum.")
 			}
 			in.Checksums[alg] = v
 			n++
