@@ -74,6 +74,16 @@ func (a *App) mountSkyNetRealtime(ctx context.Context, events realtime.Handler) 
 		}
 	}
 
+	for name, n := range map[string]func() int{"socket.io": eio.Polls, "socket.io-0.9": old.Polls} {
+		if err := a.Metrics.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "skyhub_skynet_realtime_polls_waiting",
+			Help:        "Long-polling requests held open waiting for data, by transport.",
+			ConstLabels: prometheus.Labels{"transport": name},
+		}, func() float64 { return float64(n()) })); err != nil {
+			return err
+		}
+	}
+
 	a.Mux.Handle("/socket.io/", eio)
 	a.Mux.Handle("/socket.io/1/", old)
 	a.Mux.Handle("GET /ws/v2", ws)

@@ -103,6 +103,25 @@ func (s *Server) Len() int {
 	return len(s.sessions)
 }
 
+// Polls is the number of polling GETs waiting for something to answer.
+func (s *Server) Polls() int {
+	s.mu.Lock()
+	all := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		all = append(all, ss)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, ss := range all {
+		ss.mu.Lock()
+		if ss.waiting {
+			n++
+		}
+		ss.mu.Unlock()
+	}
+	return n
+}
+
 // Close ends every session and stops every goroutine.
 func (s *Server) Close() {
 	s.mu.Lock()
