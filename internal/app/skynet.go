@@ -26,6 +26,10 @@ func (a *App) mountSkyNet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// registered before everything that logs events, so it runs after
+	// them at shutdown (closers run in reverse): the batched event-log
+	// entries are flushed before the store closes
+	a.OnClose("skynet event log", func(context.Context) error { return reg.Close() })
 	h := hub.New(hub.Config{
 		Registry:       reg,
 		RateLimit:      a.Cfg.RateLimit,

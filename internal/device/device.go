@@ -107,6 +107,8 @@ type Registry struct {
 
 	qmu    sync.Mutex
 	qcount map[string]int // known queue lengths
+
+	evb *evBatch // the event log's batching writer (LogEventLater)
 }
 
 const (
@@ -130,7 +132,7 @@ func New(ctx context.Context, cfg Config) (*Registry, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	r := &Registry{cfg: cfg, st: cfg.Store, cache: newAuthCache(cfg.AuthCacheSize), qcount: map[string]int{}}
+	r := &Registry{cfg: cfg, st: cfg.Store, cache: newAuthCache(cfg.AuthCacheSize), qcount: map[string]int{}, evb: newEvBatch(cfg.Store, 0)}
 	// The sequence continues after the largest used in any sequenced prefix.
 	for _, p := range []string{pEv, pData, pQueue} {
 		if err := r.loadSeq(ctx, p); err != nil {
@@ -677,6 +679,10 @@ func (r *Registry) Events(ctx context.Context, uuid string, n int) ([]Device, er
 	var seqs []string
 	if !validUUID(uuid) {
 		return nil, nil
+	}
+	// read your writes: events still in the batching writer's queue first
+	if err := r.Flush(ctx); err != nil {
+		return nil, err
 	}
 	o := kv.Prefix([]byte(pEvx + uuid + "/"))
 	o.Reverse = true

@@ -421,7 +421,9 @@ func Targets(v any) (uuids []string, broadcast bool, err error) {
 // (sendWhitelist), or the whole message is refused with an error naming the
 // target; over the rate limit it is refused with kind RateLimited. The
 // message gets fromUuid and loses any token; offline opted-in targets get
-// it queued durably; it is logged as event 300 before Send returns.
+// it queued durably; it is logged as event 300: durably before Send
+// returns when it was queued for someone, else through the registry's
+// batching writer (LogEventLater).
 func (h *Hub) Send(ctx context.Context, from string, msg device.Device, opt SendOptions) (Result, error) {
 	res, err := h.send(ctx, from, msg, opt)
 	if err != nil {
@@ -493,7 +495,17 @@ func (h *Hub) send(ctx context.Context, from string, msg device.Device, opt Send
 		res.Delivered += h.deliverToSubscribers(ctx, t, "received", m, seen)
 	}
 	if !opt.NoLog {
-		if _, err := h.reg.LogEvent(ctx, device.EvMessage, m); err != nil {
+		// Durable when: a message queued for an offline device is an
+		// acknowledged write, so its entry is committed before Send
+		// returns (the queue entry already is); a message delivered live
+		// (or dropped) goes through the batching writer, off the sender's
+		// path: a crash may lose its last entries, never a queued message.
+		if res.Queued > 0 {
+			_, err = h.reg.LogEvent(ctx, device.EvMessage, m)
+		} else {
+			err = h.reg.LogEventLater(ctx, device.EvMessage, m)
+		}
+		if err != nil {
 			return res, errs.E(op, err)
 		}
 	}

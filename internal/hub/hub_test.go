@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,3 +205,40 @@ func BenchmarkSendDirect(b *testing.B) {
 type discard struct{}
 
 func (discard) Deliver(string, any, func(...any)) error { return nil }
+
+// BenchmarkSendDirectDisk: as BenchmarkSendDirect on an on-disk store
+// (fsynced writes), 1,000 sender/receiver pairs, many senders at once (as
+// 1,000 devices would): what a live message costs when its event-log entry
+// shares the store with everything else.
+func BenchmarkSendDirectDisk(b *testing.B) {
+	st, err := pebblekv.Open(pebblekv.Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	r, _ := device.New(context.Background(), device.Config{Store: st, BcryptCost: 4})
+	defer r.Close()
+	h := New(Config{Registry: r})
+	ctx := context.Background()
+	const pairs = 1000
+	from, to := make([]string, pairs), make([]string, pairs)
+	for i := range from {
+		a, _ := r.Register(ctx, device.Device{}, "")
+		t, _ := r.Register(ctx, device.Device{}, "")
+		h.Connect(ctx, t.UUID(), discard{}, "", "")
+		from[i], to[i] = a.UUID(), t.UUID()
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(64)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(1)) % pairs
+		msg := device.Device{"devices": to[i], "payload": map[string]any{"temperature": 21.5}}
+		for pb.Next() {
+			if _, err := h.Send(ctx, from[i], msg, SendOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

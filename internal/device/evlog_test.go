@@ -1,0 +1,87 @@
+package device
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"skyhub/internal/errs"
+	"skyhub/internal/kv"
+)
+
+// gatedStore counts Writes and holds each until the gate lets it through.
+type gatedStore struct {
+	kv.Store
+	writes atomic.Int32
+	gate   chan struct{}
+}
+
+func (g *gatedStore) Write(ctx context.Context, ops ...kv.Op) error {
+	g.writes.Add(1)
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.Store.Write(ctx, ops...)
+}
+
+// LogEventLater returns before the entry is written, many entries share one
+// kv.Write, a full queue makes callers wait (back-pressure), Events reads
+// its own writes, and Close leaves everything in the store.
+func TestLogEventLaterBatchedBoundedAndFlushed(t *testing.T) {
+	r, st, _ := newReg(t, nil)
+	g := &gatedStore{Store: st, gate: make(chan struct{})}
+	r.evb = newEvBatch(g, 8)
+	ctx := context.Background()
+
+	// the first event: the writer takes it and waits in Write
+	if err := r.LogEventLater(ctx, EvMessage, Device{"uuid": "a", "n": 0}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; g.writes.Load() == 0; i++ {
+		if i > 500 {
+			t.Fatal("writer never wrote")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// 8 more fill the queue without waiting for any write
+	for i := 1; i <= 8; i++ {
+		if err := r.LogEventLater(ctx, EvMessage, Device{"uuid": "a", "n": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// the 10th waits for room, here until its context ends
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	err := r.LogEventLater(short, EvMessage, Device{"uuid": "a", "n": 99})
+	cancel()
+	if !errs.Is(err, errs.Unavailable) {
+		t.Fatalf("full queue: %v", err)
+	}
+	// let the writes through: the 8 queued go in one more Write
+	close(g.gate)
+	evs, err := r.Events(ctx, "a", 100)
+	if err != nil || len(evs) != 9 {
+		t.Fatalf("events after flush: %d %v", len(evs), err)
+	}
+	if w := g.writes.Load(); w != 2 {
+		t.Fatalf("%d writes for 9 events, want 2", w)
+	}
+	for i := 9; i < 50; i++ {
+		if err := r.LogEventLater(ctx, EvMessage, Device{"uuid": "a", "n": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	kv.Scan(ctx, st, kv.Prefix([]byte(pEv)), func(_, _ []byte) bool { n++; return true })
+	if n != 50 {
+		t.Fatalf("%d events in the store after Close, want 50", n)
+	}
+	if w := g.writes.Load(); w >= 50 {
+		t.Fatalf("%d writes for 50 events: not batched", w)
+	}
+}
