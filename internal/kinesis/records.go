@@ -244,7 +244,7 @@ type iterPos struct {
 
 func (s *Service) encodeIter(p iterPos) string {
 	b := make([]byte, 0, 184)
-	b = append(b, 2)
+	b = binary.BigEndian.AppendUint64(b, 1) // the 8-byte header AWS iterators start with
 	b = binary.BigEndian.AppendUint64(b, uint64(p.created))
 	b = binary.BigEndian.AppendUint64(b, uint64(p.streamTS))
 	b = binary.BigEndian.AppendUint32(b, p.shard)
@@ -267,7 +267,7 @@ func (s *Service) encodeIter(p iterPos) string {
 
 func (s *Service) decodeIter(it string) (iterPos, bool) {
 	b, err := base64.StdEncoding.DecodeString(it)
-	if err != nil || len(b) < 30+16 || b[0] != 2 {
+	if err != nil || len(b) < 37+16 || binary.BigEndian.Uint64(b) != 1 {
 		return iterPos{}, false
 	}
 	body, mac := b[:len(b)-16], b[len(b)-16:]
@@ -276,12 +276,12 @@ func (s *Service) decodeIter(it string) (iterPos, bool) {
 	if !hmac.Equal(m.Sum(nil)[:16], mac) {
 		return iterPos{}, false
 	}
-	n := int(body[29])
-	if 30+n > len(body) {
+	n := int(body[36])
+	if 37+n > len(body) {
 		return iterPos{}, false
 	}
-	return iterPos{created: int64(binary.BigEndian.Uint64(body[1:])), streamTS: int64(binary.BigEndian.Uint64(body[9:])),
-		shard: binary.BigEndian.Uint32(body[17:]), from: binary.BigEndian.Uint64(body[21:]), name: string(body[30 : 30+n])}, true
+	return iterPos{created: int64(binary.BigEndian.Uint64(body[8:])), streamTS: int64(binary.BigEndian.Uint64(body[16:])),
+		shard: binary.BigEndian.Uint32(body[24:]), from: binary.BigEndian.Uint64(body[28:]), name: string(body[37 : 37+n])}, true
 }
 
 // IteratorInput are GetShardIterator's arguments.
