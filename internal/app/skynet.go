@@ -22,6 +22,9 @@ func (a *App) mountSkyNet(ctx context.Context) error {
 		OfflineMaxMessages: c.OfflineMaxMessages,
 		OfflineMaxAge:      c.OfflineMaxAge.D(),
 		EventLogMax:        c.EventLogMax,
+		// live messages' event-log entries are batched (a queue of this
+		// many events); Close below flushes them before the store closes
+		EventBatch: 4096,
 	})
 	if err != nil {
 		return err

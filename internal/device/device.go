@@ -88,6 +88,11 @@ type Config struct {
 	// shared with data points and queued messages, so at most EventLogMax
 	// events are kept). 0 keeps every event.
 	EventLogMax int
+	// EventBatch, when > 0, turns on the event log's batching writer for
+	// LogEventLater with a queue of that many events; the owner must then
+	// call Close before closing Store. 0: LogEventLater writes at once,
+	// like LogEvent.
+	EventBatch int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -132,7 +137,7 @@ func New(ctx context.Context, cfg Config) (*Registry, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	r := &Registry{cfg: cfg, st: cfg.Store, cache: newAuthCache(cfg.AuthCacheSize), qcount: map[string]int{}, evb: newEvBatch(cfg.Store, 0)}
+	r := &Registry{cfg: cfg, st: cfg.Store, cache: newAuthCache(cfg.AuthCacheSize), qcount: map[string]int{}, evb: newEvBatch(cfg.Store, cfg.EventBatch)}
 	// The sequence continues after the largest used in any sequenced prefix.
 	for _, p := range []string{pEv, pData, pQueue} {
 		if err := r.loadSeq(ctx, p); err != nil {

@@ -32,7 +32,7 @@ type evBatch struct {
 
 func newEvBatch(st kv.Store, maxPending int) *evBatch {
 	if maxPending <= 0 {
-		maxPending = 4096
+		return nil // Config.EventBatch 0: no batching
 	}
 	return &evBatch{st: st, maxPending: maxPending, commit: make(chan struct{})}
 }
@@ -112,13 +112,18 @@ func (b *evBatch) flush(ctx context.Context) error {
 	return nil
 }
 
-// LogEventLater appends an event to the log through the batching writer:
+// LogEventLater appends an event to the log through the batching writer
+// (Config.EventBatch > 0; else it is LogEvent):
 // it returns once the event is queued (waiting only while the queue is
 // full), before it is durable. Use it where nothing acknowledged depends
 // on the entry (a message delivered live); use LogEvent where the answer
 // promises durability. Events (the read side) flushes first, so a reader
 // sees every event logged before it asked.
 func (r *Registry) LogEventLater(ctx context.Context, code int, ev Device) error {
+	if r.evb == nil {
+		_, err := r.LogEvent(ctx, code, ev)
+		return err
+	}
 	ops, _, err := r.EventOps(code, ev)
 	if err != nil {
 		return err
@@ -128,12 +133,20 @@ func (r *Registry) LogEventLater(ctx context.Context, code int, ev Device) error
 
 // Flush waits until every event queued by LogEventLater before the call is
 // written durably.
-func (r *Registry) Flush(ctx context.Context) error { return r.evb.flush(ctx) }
+func (r *Registry) Flush(ctx context.Context) error {
+	if r.evb == nil {
+		return nil
+	}
+	return r.evb.flush(ctx)
+}
 
 // Close flushes the event log's queue and waits for its writer. The
 // registry stays usable (a later LogEventLater starts a writer again), but
 // the app calls Close only before closing the store.
 func (r *Registry) Close() error {
+	if r.evb == nil {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := r.evb.flush(ctx)

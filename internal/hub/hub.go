@@ -8,9 +8,14 @@
 //
 // Lock order: devState.mu (one device's delivery order; held while that
 // device's messages are delivered or queued, and while Connect drains its
-// offline queue) before Hub.mu (rooms, connections; held only to copy
-// endpoint lists, never during Deliver or storage I/O). Endpoint.Deliver
-// must not block or call back into the hub: it queues and returns.
+// offline queue) before Hub.mu (a RWMutex over rooms and connections;
+// held only to copy endpoint lists — routing takes it shared — never
+// during Deliver or storage I/O). The device-state shard locks
+// (devShard.mu, 64 by uuid hash) are taken only to find or drop a
+// devState, with no other hub lock held, and take Hub.mu shared inside
+// (release checks whether the device is still connected): shard.mu before
+// Hub.mu, never the reverse. Endpoint.Deliver must not block or call back
+// into the hub: it queues and returns.
 package hub
 
 import (
@@ -62,9 +67,12 @@ type Hub struct {
 	mu    sync.RWMutex
 	own   map[string]map[Endpoint]struct{} // connections identified as a device
 	rooms map[string]map[Endpoint]struct{} // "<uuid>" (all to uuid), "<uuid>_bc" (its broadcasts)
-	devs  map[string]*devState
-	obs   map[int]func(Delivery)
-	obsN  int
+	// devs holds each device's delivery state, sharded by uuid so that
+	// taking and releasing it (twice per target per message) does not
+	// serialize every sender on one lock.
+	devs [devShards]devShard
+	obs  map[int]func(Delivery)
+	obsN int
 
 	limiter *limiter
 	m       *metrics
@@ -108,7 +116,6 @@ func New(cfg Config) *Hub {
 		log:     cfg.Log,
 		own:     map[string]map[Endpoint]struct{}{},
 		rooms:   map[string]map[Endpoint]struct{}{},
-		devs:    map[string]*devState{},
 		obs:     map[int]func(Delivery){},
 		limiter: newLimiter(cfg.RateLimit, cfg.Burst, cfg.Now),
 		m:       newMetrics(cfg.Metrics),
@@ -118,24 +125,51 @@ func New(cfg Config) *Hub {
 // Registry returns the device registry the hub routes through.
 func (h *Hub) Registry() *device.Registry { return h.reg }
 
+const devShards = 64
+
+type devShard struct {
+	mu sync.Mutex
+	m  map[string]*devState
+}
+
+func (h *Hub) shard(uuid string) *devShard {
+	// FNV-1a
+	x := uint32(2166136261)
+	for i := 0; i < len(uuid); i++ {
+		x ^= uint32(uuid[i])
+		x *= 16777619
+	}
+	return &h.devs[x%devShards]
+}
+
 func (h *Hub) state(uuid string) *devState {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s := h.devs[uuid]
+	sh := h.shard(uuid)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	s := sh.m[uuid]
 	if s == nil {
+		if sh.m == nil {
+			sh.m = map[string]*devState{}
+		}
 		s = &devState{}
-		h.devs[uuid] = s
+		sh.m[uuid] = s
 	}
 	s.refs++
 	return s
 }
 
 func (h *Hub) release(uuid string, s *devState) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	sh := h.shard(uuid)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	s.refs--
-	if s.refs == 0 && len(h.own[uuid]) == 0 {
-		delete(h.devs, uuid)
+	if s.refs == 0 {
+		h.mu.RLock()
+		online := len(h.own[uuid]) > 0
+		h.mu.RUnlock()
+		if !online {
+			delete(sh.m, uuid)
+		}
 	}
 }
 

@@ -211,12 +211,22 @@ func (discard) Deliver(string, any, func(...any)) error { return nil }
 // 1,000 devices would): what a live message costs when its event-log entry
 // shares the store with everything else.
 func BenchmarkSendDirectDisk(b *testing.B) {
-	st, err := pebblekv.Open(pebblekv.Config{Dir: b.TempDir()})
+	benchSendPairs(b, pebblekv.Config{Dir: b.TempDir()})
+}
+
+// BenchmarkSendDirectPairs: the same on an in-memory store, where the
+// hub's own locks and routing show rather than the disk.
+func BenchmarkSendDirectPairs(b *testing.B) {
+	benchSendPairs(b, pebblekv.Config{InMemory: true})
+}
+
+func benchSendPairs(b *testing.B, cfg pebblekv.Config) {
+	st, err := pebblekv.Open(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	r, _ := device.New(context.Background(), device.Config{Store: st, BcryptCost: 4})
+	r, _ := device.New(context.Background(), device.Config{Store: st, BcryptCost: 4, EventBatch: 4096})
 	defer r.Close()
 	h := New(Config{Registry: r})
 	ctx := context.Background()
