@@ -255,13 +255,23 @@ func TestKinesisRuleFromSkyNet(t *testing.T) {
 	if uuid == "" {
 		t.Fatalf("register: %v", dev)
 	}
-	if st, m := do("PUT", "/kinesis-rules/sensors", fmt.Sprintf(`{"device":%q,"stream":"devices"}`, uuid), nil); st != 200 {
+	hdr := map[string]string{"skynet_auth_uuid": uuid, "skynet_auth_token": token}
+	rule := fmt.Sprintf(`{"device":%q,"stream":"devices"}`, uuid)
+	if st, _ := do("PUT", "/kinesis-rules/sensors", rule, nil); st != 401 {
+		t.Fatalf("a rule without device credentials: %d, want 401", st)
+	}
+	if st, _ := do("PUT", "/kinesis-rules/sensors", rule, map[string]string{"skynet_auth_uuid": uuid, "skynet_auth_token": "wrong"}); st != 401 {
+		t.Fatalf("a rule with a wrong token: %d, want 401", st)
+	}
+	if st, _ := do("PUT", "/kinesis-rules/other", `{"device":"*","stream":"devices"}`, hdr); st != 403 {
+		t.Fatalf("a device made a rule for every device: %d, want 403", st)
+	}
+	if st, m := do("PUT", "/kinesis-rules/sensors", rule, hdr); st != 200 {
 		t.Fatalf("rule: %d %v", st, m)
 	}
-	if st, _ := do("PUT", "/kinesis-rules/bad", `{"device":"x","stream":"no spaces allowed"}`, nil); st != 400 {
+	if st, _ := do("PUT", "/kinesis-rules/bad", fmt.Sprintf(`{"device":%q,"stream":"no spaces allowed"}`, uuid), hdr); st != 400 {
 		t.Fatalf("bad rule accepted: %d", st)
 	}
-	hdr := map[string]string{"skynet_auth_uuid": uuid, "skynet_auth_token": token}
 	if st, m := do("POST", "/messages", `{"devices":"*","payload":{"temperature":21.5}}`, hdr); st != 200 {
 		t.Fatalf("message: %d %v", st, m)
 	}
