@@ -114,6 +114,7 @@ type Registry struct {
 	qcount map[string]int // known queue lengths
 
 	evb *evBatch // the event log's batching writer (LogEventLater)
+	dc  devCache // decoded device records for GetShared
 }
 
 const (
@@ -415,7 +416,9 @@ func (r *Registry) Update(ctx context.Context, uuid string, fields Device) (Devi
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	if err := r.st.Write(ctx, setOp); err != nil {
+	err = r.st.Write(ctx, setOp)
+	r.dc.forget(uuid)
+	if err != nil {
 		return nil, errs.E(op, errs.Internal, err)
 	}
 	return rec.Device, nil
@@ -441,7 +444,9 @@ func (r *Registry) ResetToken(ctx context.Context, uuid string) (string, error) 
 	if err != nil {
 		return "", errs.E(op, err)
 	}
-	if err := r.st.Write(ctx, setOp); err != nil {
+	err = r.st.Write(ctx, setOp)
+	r.dc.forget(uuid)
+	if err != nil {
 		return "", errs.E(op, errs.Internal, err)
 	}
 	r.cache.forget(uuid)
@@ -487,7 +492,9 @@ func (r *Registry) Unregister(ctx context.Context, uuid string) error {
 	by := kv.Prefix([]byte(pSubBy + uuid + "/"))
 	em := kv.Prefix([]byte(pSub + uuid + "/"))
 	ops = append(ops, kv.DelRange(by.Lower, by.Upper), kv.DelRange(em.Lower, em.Upper))
-	if err := r.st.Write(ctx, ops...); err != nil {
+	err = r.st.Write(ctx, ops...)
+	r.dc.forget(uuid)
+	if err != nil {
 		return errs.E(op, errs.Internal, err)
 	}
 	r.cache.forget(uuid)

@@ -85,3 +85,40 @@ func TestLogEventLaterBatchedBoundedAndFlushed(t *testing.T) {
 		t.Fatalf("%d writes for 50 events: not batched", w)
 	}
 }
+
+// GetShared serves repeated reads from its cache, and every write of the
+// record (update, token reset, unregister) is seen by the next read.
+func TestGetSharedSeesEveryWrite(t *testing.T) {
+	r, _, _ := newReg(t, nil)
+	ctx := context.Background()
+	d, err := r.Register(ctx, Device{"sendWhitelist": []any{"*"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := d.UUID()
+	a, err := r.GetShared(ctx, u)
+	if err != nil || !Allowed(Send, "someone", a) {
+		t.Fatalf("first read: %v %v", a, err)
+	}
+	if _, err := r.GetShared(ctx, u); err != nil || len(r.dc.m) != 1 {
+		t.Fatalf("not cached: %d entries", len(r.dc.m))
+	}
+	if _, err := r.Update(ctx, u, Device{"sendWhitelist": []any{}}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := r.GetShared(ctx, u); err != nil || Allowed(Send, "someone", b) {
+		t.Fatalf("after update the old whitelist is still used: %v %v", b, err)
+	}
+	if _, err := r.ResetToken(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.dc.m[u]; ok {
+		t.Fatal("token reset left the cached record")
+	}
+	if err := r.Unregister(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.GetShared(ctx, u); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("after unregister: %v", err)
+	}
+}

@@ -490,7 +490,7 @@ func (h *Hub) send(ctx context.Context, from string, msg device.Device, opt Send
 	}
 	devs := make([]device.Device, len(targets))
 	for i, t := range targets {
-		d, err := h.reg.Get(ctx, t)
+		d, err := h.reg.GetShared(ctx, t)
 		if err != nil {
 			if errs.Is(err, errs.NotFound) {
 				return res, errs.E(op, errs.NotFound, "device "+t+" not found")
