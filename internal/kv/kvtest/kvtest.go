@@ -181,3 +181,24 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// RunClosed checks that a closed store answers with errors, not panics, and
+// that Close is idempotent.
+func RunClosed(t *testing.T, s kv.Store) {
+	ctx := context.Background()
+	must(t, s.Close())
+	if err := s.Write(ctx, kv.Set([]byte("a"), []byte("1"))); err == nil {
+		t.Fatal("Write after Close must fail")
+	}
+	if _, err := s.Get(ctx, []byte("a")); err == nil || errs.Is(err, errs.NotFound) {
+		t.Fatalf("Get after Close: want an error other than NotFound, got %v", err)
+	}
+	it := s.Iter(ctx, kv.IterOptions{})
+	if it.Next() || it.Err() == nil {
+		t.Fatal("Iter after Close must fail")
+	}
+	it.Close()
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}

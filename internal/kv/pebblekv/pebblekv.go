@@ -6,6 +6,7 @@ package pebblekv
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/vfs"
@@ -31,7 +32,14 @@ type Config struct {
 // Store is a kv.Store on pebble.
 type Store struct {
 	db *pebble.DB
+	// mu makes use after Close an error instead of a pebble panic: every
+	// operation holds it shared, Close holds it exclusively.
+	mu     sync.RWMutex
+	closed bool
 }
+
+// errClosed is returned by every operation after Close.
+func errClosed(op string) error { return errs.E(op, errs.Unavailable, "storage is closed") }
 
 var _ kv.Store = (*Store)(nil)
 
@@ -69,6 +77,11 @@ func Open(cfg Config) (*Store, error) {
 
 // Get implements kv.Store.
 func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, errClosed("kv.Get")
+	}
 	v, closer, err := s.db.Get(key)
 	if err == pebble.ErrNotFound {
 		return nil, kv.NotFound("kv.Get")
@@ -91,6 +104,11 @@ func (s *Store) Write(ctx context.Context, ops ...kv.Op) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return errs.E("kv.Write", errs.Unavailable, err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return errClosed("kv.Write")
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
@@ -116,6 +134,11 @@ func (s *Store) Write(ctx context.Context, ops ...kv.Op) error {
 
 // Iter implements kv.Store.
 func (s *Store) Iter(ctx context.Context, o kv.IterOptions) kv.Iterator {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return &iter{err: errClosed("kv.Iter")}
+	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: o.Lower, UpperBound: o.Upper})
 	if err != nil {
 		return &iter{err: errs.E("kv.Iter", errs.Internal, err)}
@@ -125,6 +148,12 @@ func (s *Store) Iter(ctx context.Context, o kv.IterOptions) kv.Iterator {
 
 // Close implements kv.Store: flushes the memtable and closes the database.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	if err := s.db.Flush(); err != nil {
 		s.db.Close()
 		return errs.E("kv.Close", errs.Internal, err)

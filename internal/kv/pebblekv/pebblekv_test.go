@@ -76,3 +76,11 @@ func BenchmarkWriteParallel(b *testing.B) {
 		}
 	})
 }
+
+func TestUseAfterClose(t *testing.T) {
+	s, err := Open(Config{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kvtest.RunClosed(t, s)
+}
