@@ -107,7 +107,7 @@ func metaCall(s *session, m *wamp.Call) bool {
 		}
 	case "wamp.session.get":
 		id, good := idArg(0)
-		o := rl.session(id)
+		o := rl.metaSession(id)
 		if !good || o == nil {
 			fail(wamp.ErrNoSuchSession, "no such session")
 			return true
@@ -115,7 +115,7 @@ func metaCall(s *session, m *wamp.Call) bool {
 		ok(o.metaDetails())
 	case "wamp.session.kill":
 		id, good := idArg(0)
-		o := rl.session(id)
+		o := rl.metaSession(id)
 		if !good || o == nil || o == s {
 			fail(wamp.ErrNoSuchSession, "no such session (a session cannot kill itself)")
 			return true
@@ -335,7 +335,7 @@ func metaCall(s *session, m *wamp.Call) bool {
 	case "wamp.registration.remove_callee", "wamp.subscription.remove_subscriber":
 		id, _ := idArg(0)
 		target, good := idArg(1)
-		o := rl.session(target)
+		o := rl.metaSession(target)
 		if !good || o == nil {
 			fail(wamp.ErrNoSuchSession, "no such session")
 			return true

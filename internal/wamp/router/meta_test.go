@@ -334,3 +334,40 @@ func TestAdminMetaNeedsMetaAdminInOpenRealms(t *testing.T) {
 		t.Fatalf("count %d", n)
 	}
 }
+
+// TestLocalSessionsAreNotClients: a router-local component (LocalSession,
+// as the device-hub bridge uses) is part of the router: the session meta
+// API neither counts, lists, gets, kills nor announces it, while its
+// registrations still work.
+func TestLocalSessionsAreNotClients(t *testing.T) {
+	r := newRouter(t, realmWith(t, "realm1", map[string]any{"metaAdmin": true}))
+	adm := join(t, r, "realm1", nil)
+	w := metaWatcher(t, r)
+	lp, lid, err := r.LocalSession("realm1", "component", "component")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp.Send(&wamp.Register{Request: 1, Options: wamp.Dict{}, Procedure: "com.local.proc"})
+	if _, ok := (<-lp.Recv()).(*wamp.Registered); !ok {
+		t.Fatal("the local session could not register")
+	}
+	if n := num(adm.call("wamp.session.count").Arguments[0]); n != 2 {
+		t.Fatalf("count %d, want 2 (the admin and the watcher)", n)
+	}
+	if l := adm.call("wamp.session.list").Arguments[0].([]any); len(l) != 2 {
+		t.Fatalf("list %v", l)
+	}
+	if e := adm.callErr("wamp.session.get", lid); e.Error != wamp.ErrNoSuchSession {
+		t.Fatalf("get of a local session: %v", e.Error)
+	}
+	if e := adm.callErr("wamp.session.kill", lid); e.Error != wamp.ErrNoSuchSession {
+		t.Fatalf("kill of a local session: %v", e.Error)
+	}
+	// A client's join is announced; the local one was not (the first
+	// on_join the watcher sees is the client's).
+	c := join(t, r, "realm1", nil)
+	if ev := nextMeta(w, "wamp.session.on_join"); wamp.ID(num(ev.Arguments[0].(wamp.Dict)["session"])) != c.id {
+		t.Fatalf("on_join for %v, want the client %v", ev.Arguments[0], c.id)
+	}
+	lp.Close()
+}

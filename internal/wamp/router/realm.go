@@ -37,7 +37,9 @@ func (rl *realm) join(s *session) {
 	rl.sessions[s.id] = s
 	rl.mu.Unlock()
 	rl.r.track(s, true)
-	rl.broker.publishMeta("wamp.session.on_join", wamp.List{s.metaDetails()}, nil)
+	if !s.trusted {
+		rl.broker.publishMeta("wamp.session.on_join", wamp.List{s.metaDetails()}, nil)
+	}
 }
 
 // leave removes s from every table, settles its pending calls, publishes
@@ -51,7 +53,9 @@ func (rl *realm) leave(s *session) {
 	rl.dealer.sessionGone(s)
 	rl.broker.sessionGone(s)
 	s.publishTestaments()
-	rl.broker.publishMeta("wamp.session.on_leave", wamp.List{s.id, s.authid, s.authrole}, nil)
+	if !s.trusted {
+		rl.broker.publishMeta("wamp.session.on_leave", wamp.List{s.id, s.authid, s.authrole}, nil)
+	}
 }
 
 func (rl *realm) session(id wamp.ID) *session {
@@ -60,12 +64,26 @@ func (rl *realm) session(id wamp.ID) *session {
 	return rl.sessions[id]
 }
 
+// metaSession is session as the session meta API sees it: router-local
+// components (LocalSession, e.g. the device-hub bridge) are part of the
+// router, not clients, so the meta API neither counts, lists, announces nor
+// kills them.
+func (rl *realm) metaSession(id wamp.ID) *session {
+	if s := rl.session(id); s != nil && !s.trusted {
+		return s
+	}
+	return nil
+}
+
+// sessionList returns the client sessions (not router-local components).
 func (rl *realm) sessionList() []*session {
 	rl.mu.RLock()
 	defer rl.mu.RUnlock()
 	l := make([]*session, 0, len(rl.sessions))
 	for _, s := range rl.sessions {
-		l = append(l, s)
+		if !s.trusted {
+			l = append(l, s)
+		}
 	}
 	return l
 }
