@@ -115,6 +115,7 @@ type Registry struct {
 
 	evb *evBatch // the event log's batching writer (LogEventLater)
 	dc  devCache // decoded device records for GetShared
+	sc  subCache // Subscribers answers
 }
 
 const (
@@ -494,6 +495,7 @@ func (r *Registry) Unregister(ctx context.Context, uuid string) error {
 	ops = append(ops, kv.DelRange(by.Lower, by.Upper), kv.DelRange(em.Lower, em.Upper))
 	err = r.st.Write(ctx, ops...)
 	r.dc.forget(uuid)
+	r.sc.invalidate()
 	if err != nil {
 		return errs.E(op, errs.Internal, err)
 	}

@@ -330,3 +330,41 @@ func TestSubscriptionsStoredAndCleanedOnUnregister(t *testing.T) {
 		t.Fatalf("emitter's subscriptions kept after unregister: %v", s)
 	}
 }
+
+// TestSubscribersCacheSeesEveryWrite: Subscribers is cached, and every
+// subscription write (add, remove, unregister of either side) is visible
+// to the next call.
+func TestSubscribersCacheSeesEveryWrite(t *testing.T) {
+	r, _, _ := newReg(t, nil)
+	ctx := context.Background()
+	em, _ := r.Register(ctx, Device{"uuid": "emitter-1"}, "")
+	a, _ := r.Register(ctx, Device{"uuid": "sub-a"}, "")
+	b, _ := r.Register(ctx, Device{"uuid": "sub-b"}, "")
+	e := em["uuid"].(string)
+	want := func(step string, n int) {
+		t.Helper()
+		for i := 0; i < 2; i++ { // the second call is answered from the cache
+			got, err := r.Subscribers(ctx, e, "broadcast")
+			if err != nil || len(got) != n {
+				t.Fatalf("%s (call %d): %v %v, want %d subscribers", step, i+1, got, err, n)
+			}
+		}
+	}
+	want("none yet", 0)
+	if err := r.AddSubscription(ctx, a["uuid"].(string), e, "broadcast"); err != nil {
+		t.Fatal(err)
+	}
+	want("after add", 1)
+	if err := r.AddSubscription(ctx, b["uuid"].(string), e, "broadcast"); err != nil {
+		t.Fatal(err)
+	}
+	want("after second add", 2)
+	if err := r.RemoveSubscription(ctx, a["uuid"].(string), e, "broadcast"); err != nil {
+		t.Fatal(err)
+	}
+	want("after remove", 1)
+	if err := r.Unregister(ctx, b["uuid"].(string)); err != nil {
+		t.Fatal(err)
+	}
+	want("after the subscriber unregistered", 0)
+}

@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"skyhub/internal/errs"
 	"skyhub/internal/kv"
@@ -55,9 +56,11 @@ func (r *Registry) AddSubscription(ctx context.Context, subscriber, emitter, typ
 	if !validUUID(subscriber) || !validUUID(emitter) {
 		return errs.E("device.AddSubscription", errs.NotFound, "Device not found")
 	}
-	if err := r.st.Write(ctx,
+	err := r.st.Write(ctx,
 		kv.Set([]byte(pSub+emitter+"/"+typ+"/"+subscriber), nil),
-		kv.Set([]byte(pSubBy+subscriber+"/"+emitter+"/"+typ), nil)); err != nil {
+		kv.Set([]byte(pSubBy+subscriber+"/"+emitter+"/"+typ), nil))
+	r.sc.invalidate()
+	if err != nil {
 		return errs.E("device.AddSubscription", errs.Internal, err)
 	}
 	return nil
@@ -65,9 +68,11 @@ func (r *Registry) AddSubscription(ctx context.Context, subscriber, emitter, typ
 
 // RemoveSubscription deletes a subscription (idempotent).
 func (r *Registry) RemoveSubscription(ctx context.Context, subscriber, emitter, typ string) error {
-	if err := r.st.Write(ctx,
+	err := r.st.Write(ctx,
 		kv.Del([]byte(pSub+emitter+"/"+typ+"/"+subscriber)),
-		kv.Del([]byte(pSubBy+subscriber+"/"+emitter+"/"+typ))); err != nil {
+		kv.Del([]byte(pSubBy+subscriber+"/"+emitter+"/"+typ)))
+	r.sc.invalidate()
+	if err != nil {
 		return errs.E("device.RemoveSubscription", errs.Internal, err)
 	}
 	return nil
@@ -94,12 +99,29 @@ func (r *Registry) Subscriptions(ctx context.Context, subscriber string) ([]Subs
 }
 
 // Subscribers lists the devices subscribed to emitter's traffic of type typ.
+// The hub asks this for every message, and subscriptions change rarely, so
+// answers (most often: none) are cached in memory; every subscription write
+// clears the cache. The returned slice is shared: callers must not modify it.
 func (r *Registry) Subscribers(ctx context.Context, emitter, typ string) ([]string, error) {
-	var out []string
 	if !validUUID(emitter) {
 		return nil, nil
 	}
-	o := kv.Prefix([]byte(pSub + emitter + "/" + typ + "/"))
+	key := emitter + "/" + typ
+	out, gen, ok := r.sc.get(key)
+	if ok {
+		return out, nil
+	}
+	out, err := r.scanSubscribers(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	r.sc.put(key, out, gen)
+	return out, nil
+}
+
+func (r *Registry) scanSubscribers(ctx context.Context, key string) ([]string, error) {
+	var out []string
+	o := kv.Prefix([]byte(pSub + key + "/"))
 	err := kv.Scan(ctx, r.st, o, func(k, _ []byte) bool {
 		out = append(out, string(k[len(o.Lower):]))
 		return true
@@ -108,4 +130,43 @@ func (r *Registry) Subscribers(ctx context.Context, emitter, typ string) ([]stri
 		return nil, errs.E("device.Subscribers", errs.Internal, err)
 	}
 	return out, nil
+}
+
+// subCache caches Subscribers answers. A generation number keeps a scan
+// that overlapped a subscription write from being cached: put stores only
+// if no invalidate happened since the matching get.
+type subCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string][]string
+}
+
+// subCacheMax bounds the cache; past it the cache starts over.
+const subCacheMax = 16384
+
+func (c *subCache) get(key string) ([]string, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	return v, c.gen, ok
+}
+
+func (c *subCache) put(key string, v []string, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= subCacheMax {
+		c.m = map[string][]string{}
+	}
+	c.m[key] = v
+}
+
+// invalidate forgets every answer; call it after any write to subscriptions.
+func (c *subCache) invalidate() {
+	c.mu.Lock()
+	c.gen++
+	c.m = nil
+	c.mu.Unlock()
 }
