@@ -42,7 +42,7 @@ func serve(args, environ []string) int {
 	}
 	fmt.Printf("skyhub %s: data in %s\n", version, c.DataDir)
 	for _, l := range a.Addrs() {
-		fmt.Printf("  %-10s %s\n", l[0], describe(l[0], l[1]))
+		fmt.Printf("  %-15s %s\n", l[0], describe(l[0], l[1]))
 	}
 	log.Info("skyhub started", "version", version)
 	<-ctx.Done()
@@ -65,13 +65,13 @@ func describe(name, addr string) string {
 	}
 	switch name {
 	case "http":
-		return "http://" + addr + "  SkyNet REST, Socket.IO, /ws/v2, WAMP /ws, dashboard, /metrics, /healthz"
+		return "http://" + addr + "  SkyNet REST + streaming, Socket.IO, /ws/v2, WAMP WebSocket /ws, /metrics, /healthz"
 	case "aws":
-		return "http://" + addr + "  AWS edge: S3, SQS, Kinesis, DynamoDB, ..."
-	case "wamp-raw":
+		return "http://" + addr + "  AWS edge: S3, SQS, Kinesis, DynamoDB, DynamoDB Streams, STS"
+	case "wamp-rawsocket":
 		return "tcp://" + addr + "  WAMP RawSocket"
 	case "wamp-universal":
-		return addr + "  WAMP RawSocket + WebSocket"
+		return addr + "  WAMP RawSocket + WebSocket on one port"
 	}
 	return addr
 }
