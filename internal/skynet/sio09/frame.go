@@ -13,6 +13,8 @@ import (
 	"errors"
 	"strconv"
 	"unicode/utf8"
+
+	"skyhub/internal/skynet/pollsess"
 )
 
 // Frame types (socket.io 0.9 protocol revision 1).
@@ -173,23 +175,8 @@ func DecodePayload(b []byte) ([][]byte, error) {
 			return nil, errFrame
 		}
 		b = b[k+len(sep):]
-		i, units := 0, 0
-		for units < n {
-			if i >= len(b) {
-				return nil, errFrame
-			}
-			r, size := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError && size <= 1 {
-				return nil, errFrame
-			}
-			i += size
-			if r >= 0x10000 {
-				units += 2
-			} else {
-				units++
-			}
-		}
-		if units != n {
+		i, ok := pollsess.UTF16Prefix(b, n)
+		if !ok {
 			return nil, errFrame
 		}
 		out = append(out, b[:i])

@@ -1,7 +1,6 @@
 package sio09
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"skyhub/internal/skynet/pollsess"
 	"skyhub/internal/skynet/realtime"
 	"skyhub/internal/skynet/wsock"
 )
@@ -49,16 +49,9 @@ type Config struct {
 
 // Server serves /socket.io/1/.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	poller *wsock.Poller
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	mu       sync.Mutex
-	sessions map[string]*session
-	closed   bool
+	cfg Config
+	log *slog.Logger
+	hub *pollsess.Hub[*session]
 }
 
 // New starts a Server.
@@ -85,98 +78,57 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	p, err := wsock.NewPoller(wsock.Config{MaxMessage: cfg.MaxBody, MaxQueued: cfg.MaxQueued, Overflow: cfg.Overflow, Log: cfg.Log})
+	s := &Server{cfg: cfg, log: cfg.Log}
+	hub, err := pollsess.New(pollsess.Config[*session]{
+		Poller:  wsock.Config{MaxMessage: cfg.MaxBody, MaxQueued: cfg.MaxQueued, Overflow: cfg.Overflow, Log: cfg.Log},
+		Sweep:   cfg.Sweep,
+		OnSweep: s.sweep,
+	})
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, log: cfg.Log, poller: p, ctx: ctx, cancel: cancel, sessions: map[string]*session{}}
-	s.wg.Add(1)
-	go s.sweep()
+	s.hub = hub
 	return s, nil
 }
 
 // Len is the number of sessions (handshaken or connected).
-func (s *Server) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.sessions)
-}
+func (s *Server) Len() int { return s.hub.Len() }
 
 // Polls is the number of polling GETs waiting for something to answer.
 func (s *Server) Polls() int {
-	s.mu.Lock()
-	all := make([]*session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
-		all = append(all, ss)
-	}
-	s.mu.Unlock()
-	n := 0
-	for _, ss := range all {
+	return s.hub.Count(func(ss *session) bool {
 		ss.mu.Lock()
-		if ss.waiting {
-			n++
-		}
-		ss.mu.Unlock()
-	}
-	return n
+		defer ss.mu.Unlock()
+		return ss.waiting
+	})
 }
 
 // Close ends every session and stops every goroutine.
-func (s *Server) Close() {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.closed = true
-	all := make([]*session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
-		all = append(all, ss)
-	}
-	s.mu.Unlock()
-	for _, ss := range all {
-		ss.Close("server shutting down")
-	}
-	s.cancel()
-	s.poller.Close()
-	s.wg.Wait()
-}
+func (s *Server) Close() { s.hub.Close("server shutting down") }
 
-func (s *Server) sweep() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.Sweep)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case now := <-t.C:
-			var dead, beat []*session
-			n := now.UnixNano()
-			s.mu.Lock()
-			for _, ss := range s.sessions {
-				seen := ss.lastSeen.Load()
-				switch {
-				case !ss.attached.Load():
-					if time.Duration(n-seen) > s.cfg.CloseTimeout {
-						dead = append(dead, ss)
-					}
-				case time.Duration(n-seen) > s.cfg.HeartbeatTimeout:
-					dead = append(dead, ss)
-				case time.Duration(n-ss.lastBeat.Load()) >= s.cfg.HeartbeatInterval:
-					beat = append(beat, ss)
-				}
+// sweep closes sessions silent past their timeout and sends due heartbeats.
+func (s *Server) sweep(now time.Time, all []*session) {
+	var dead, beat []*session
+	n := now.UnixNano()
+	for _, ss := range all {
+		seen := ss.lastSeen.Load()
+		switch {
+		case !ss.attached.Load():
+			if time.Duration(n-seen) > s.cfg.CloseTimeout {
+				dead = append(dead, ss)
 			}
-			s.mu.Unlock()
-			for _, ss := range dead {
-				ss.Close("heartbeat timeout")
-			}
-			for _, ss := range beat {
-				ss.lastBeat.Store(n)
-				ss.send([]byte("2::"))
-			}
+		case time.Duration(n-seen) > s.cfg.HeartbeatTimeout:
+			dead = append(dead, ss)
+		case time.Duration(n-ss.lastBeat.Load()) >= s.cfg.HeartbeatInterval:
+			beat = append(beat, ss)
 		}
+	}
+	for _, ss := range dead {
+		ss.Close("heartbeat timeout")
+	}
+	for _, ss := range beat {
+		ss.lastBeat.Store(n)
+		ss.send([]byte("2::"))
 	}
 }
 
@@ -202,12 +154,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plain(w, r, http.StatusOK, "7:::0+1")
 		return
 	}
-	s.mu.Lock()
-	ss := s.sessions[sid]
-	s.mu.Unlock()
+	ss, _ := s.hub.Get(sid)
 	if ss == nil {
 		if transport == "websocket" && wsock.IsUpgrade(r) {
-			c, err := s.poller.Accept(w, r, dropHandler{}, nil)
+			c, err := s.hub.Poller().Accept(w, r, dropHandler{}, nil)
 			if err == nil {
 				c.WriteText([]byte("7:::1+0"))
 				c.Close("client not handshaken")
@@ -263,14 +213,10 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 		ss.remote = host
 	}
 	ss.lastSeen.Store(time.Now().UnixNano())
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.hub.Add(ss.sid, ss) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	s.sessions[ss.sid] = ss
-	s.mu.Unlock()
 	secs := func(d time.Duration) string { return strconv.Itoa(max(1, int(d/time.Second))) }
 	body := ss.sid + ":" + secs(s.cfg.HeartbeatTimeout) + ":" + secs(s.cfg.CloseTimeout) + ":websocket,xhr-polling"
 	plain(w, r, http.StatusOK, body)
@@ -327,7 +273,7 @@ func (ss *session) connect(r *http.Request) {
 	ss.lastSeen.Store(now)
 	ss.lastBeat.Store(now)
 	ss.attached.Store(true)
-	ss.rs = ss.srv.cfg.Handler.Connect(ss.srv.ctx, ss, q, h)
+	ss.rs = ss.srv.cfg.Handler.Connect(ss.srv.hub.Ctx(), ss, q, h)
 	ss.evMu.Unlock()
 	ss.mu.Lock()
 	ss.connected = true
@@ -344,7 +290,7 @@ func (ss *session) attachWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ss.evMu.Lock()
-	_, err := ss.srv.poller.Accept(w, r, ss, func(c *wsock.Conn) {
+	_, err := ss.srv.hub.Poller().Accept(w, r, ss, func(c *wsock.Conn) {
 		ss.mu.Lock()
 		ss.ws = c
 		ss.mu.Unlock()
@@ -444,11 +390,7 @@ func (ss *session) Close(reason string) {
 		ws.WriteText([]byte("0::"))
 		ws.Close(reason)
 	}
-	ss.srv.mu.Lock()
-	if ss.srv.sessions[ss.sid] == ss {
-		delete(ss.srv.sessions, ss.sid)
-	}
-	ss.srv.mu.Unlock()
+	ss.srv.hub.Remove(ss.sid, ss)
 	ss.notifyClosed()
 }
 
@@ -460,9 +402,7 @@ func (ss *session) notifyClosed() {
 	}
 	ss.connected = false
 	ss.mu.Unlock()
-	ss.srv.wg.Add(1)
-	go func() {
-		defer ss.srv.wg.Done()
+	ss.srv.hub.Go(func() {
 		ss.evMu.Lock()
 		rs := ss.rs
 		ss.rs = nil
@@ -470,7 +410,7 @@ func (ss *session) notifyClosed() {
 		if rs != nil {
 			rs.Closed()
 		}
-	}()
+	})
 }
 
 // poll is an xhr-polling GET.
@@ -515,7 +455,7 @@ func (ss *session) poll(w http.ResponseWriter, r *http.Request) {
 			ss.waiting = false
 			ss.mu.Unlock()
 			return
-		case <-ss.srv.ctx.Done():
+		case <-ss.srv.hub.Ctx().Done():
 			done = true
 		}
 		ss.mu.Lock()
@@ -618,7 +558,7 @@ func (ss *session) event(name string, args []json.RawMessage, f Frame) {
 	}
 	ss.evMu.Lock()
 	if rs := ss.rs; rs != nil {
-		rs.Event(ss.srv.ctx, name, args, ack)
+		rs.Event(ss.srv.hub.Ctx(), name, args, ack)
 	}
 	ss.evMu.Unlock()
 }

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"strconv"
 	"unicode/utf8"
+
+	"skyhub/internal/skynet/pollsess"
 )
 
 // Engine.IO v3 packet types.
@@ -103,24 +105,8 @@ func DecodePayload(body []byte) ([]EIOPacket, error) {
 			return nil, errParse
 		}
 		body = body[colon+1:]
-		// walk n UTF-16 units
-		i, units := 0, 0
-		for units < n {
-			if i >= len(body) {
-				return nil, errParse
-			}
-			r, size := utf8.DecodeRune(body[i:])
-			if r == utf8.RuneError && size <= 1 {
-				return nil, errParse
-			}
-			i += size
-			if r >= 0x10000 {
-				units += 2
-			} else {
-				units++
-			}
-		}
-		if units != n {
+		i, ok := pollsess.UTF16Prefix(body, n)
+		if !ok {
 			return nil, errParse
 		}
 		p, err := DecodePacket(body[:i])

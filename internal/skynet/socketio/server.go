@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"skyhub/internal/skynet/pollsess"
 	"skyhub/internal/skynet/realtime"
 	"skyhub/internal/skynet/wsock"
 )
@@ -43,16 +43,9 @@ type Config struct {
 
 // Server serves /socket.io/ (Engine.IO v3).
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	poller *wsock.Poller
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	mu       sync.Mutex
-	sessions map[string]*session
-	closed   bool
+	cfg Config
+	log *slog.Logger
+	hub *pollsess.Hub[*session]
 }
 
 // New starts a Server (its WebSocket poller and its timeout sweeper).
@@ -78,85 +71,40 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	p, err := wsock.NewPoller(wsock.Config{MaxMessage: cfg.MaxBody, MaxQueued: cfg.MaxQueued, Overflow: cfg.Overflow, Log: cfg.Log})
+	s := &Server{cfg: cfg, log: cfg.Log}
+	hub, err := pollsess.New(pollsess.Config[*session]{
+		Poller:  wsock.Config{MaxMessage: cfg.MaxBody, MaxQueued: cfg.MaxQueued, Overflow: cfg.Overflow, Log: cfg.Log},
+		Sweep:   cfg.Sweep,
+		OnSweep: s.sweep,
+	})
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, log: cfg.Log, poller: p, ctx: ctx, cancel: cancel, sessions: map[string]*session{}}
-	s.wg.Add(1)
-	go s.sweep()
+	s.hub = hub
 	return s, nil
 }
 
 // Len is the number of live sessions.
-func (s *Server) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.sessions)
-}
+func (s *Server) Len() int { return s.hub.Len() }
 
 // Polls is the number of polling GETs waiting for something to answer.
 func (s *Server) Polls() int {
-	s.mu.Lock()
-	all := make([]*session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
-		all = append(all, ss)
-	}
-	s.mu.Unlock()
-	n := 0
-	for _, ss := range all {
+	return s.hub.Count(func(ss *session) bool {
 		ss.mu.Lock()
-		if ss.polling {
-			n++
-		}
-		ss.mu.Unlock()
-	}
-	return n
+		defer ss.mu.Unlock()
+		return ss.polling
+	})
 }
 
 // Close ends every session and stops every goroutine.
-func (s *Server) Close() {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.closed = true
-	all := make([]*session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
-		all = append(all, ss)
-	}
-	s.mu.Unlock()
-	for _, ss := range all {
-		ss.Close("server shutting down")
-	}
-	s.cancel()
-	s.poller.Close()
-	s.wg.Wait()
-}
+func (s *Server) Close() { s.hub.Close("server shutting down") }
 
-func (s *Server) sweep() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.Sweep)
-	defer t.Stop()
+// sweep closes sessions silent for longer than PingInterval+PingTimeout.
+func (s *Server) sweep(now time.Time, all []*session) {
 	limit := s.cfg.PingInterval + s.cfg.PingTimeout
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case now := <-t.C:
-			var dead []*session
-			s.mu.Lock()
-			for _, ss := range s.sessions {
-				if now.Sub(time.Unix(0, ss.lastSeen.Load())) > limit {
-					dead = append(dead, ss)
-				}
-			}
-			s.mu.Unlock()
-			for _, ss := range dead {
-				ss.Close("ping timeout")
-			}
+	for _, ss := range all {
+		if now.Sub(time.Unix(0, ss.lastSeen.Load())) > limit {
+			ss.Close("ping timeout")
 		}
 	}
 }
@@ -231,9 +179,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.openPolling(w, r)
 		return
 	}
-	s.mu.Lock()
-	ss := s.sessions[sid]
-	s.mu.Unlock()
+	ss, _ := s.hub.Get(sid)
 	if ss == nil {
 		writeError(w, r, errSessionUnknown)
 		return
@@ -289,23 +235,9 @@ func (s *Server) newSession(r *http.Request) *session {
 	return ss
 }
 
-func (s *Server) register(ss *session) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.sessions[ss.sid] = ss
-	return true
-}
+func (s *Server) register(ss *session) bool { return s.hub.Add(ss.sid, ss) }
 
-func (s *Server) forget(ss *session) {
-	s.mu.Lock()
-	if s.sessions[ss.sid] == ss {
-		delete(s.sessions, ss.sid)
-	}
-	s.mu.Unlock()
-}
+func (s *Server) forget(ss *session) { s.hub.Remove(ss.sid, ss) }
 
 func flatten(h map[string][]string) map[string]string {
 	m := make(map[string]string, len(h))
@@ -346,7 +278,7 @@ func (s *Server) openPolling(w http.ResponseWriter, r *http.Request) {
 func (s *Server) openWebSocket(w http.ResponseWriter, r *http.Request) {
 	ss := s.newSession(r)
 	ss.evMu.Lock()
-	_, err := s.poller.Accept(w, r, ss, func(c *wsock.Conn) {
+	_, err := s.hub.Poller().Accept(w, r, ss, func(c *wsock.Conn) {
 		ss.ws = c
 		c.WriteText(s.openPacket(ss.sid, false))
 		c.WriteText([]byte("40"))
@@ -403,7 +335,7 @@ var _ realtime.Conn = (*session)(nil)
 // connect asks the Handler for the Session; the caller holds evMu, so no
 // event can run before the Session exists.
 func (ss *session) connect(r *http.Request) {
-	rs := ss.srv.cfg.Handler.Connect(ss.srv.ctx, ss, flatten(r.URL.Query()), headerMap(r))
+	rs := ss.srv.cfg.Handler.Connect(ss.srv.hub.Ctx(), ss, flatten(r.URL.Query()), headerMap(r))
 	ss.rs = rs
 	ss.evMu.Unlock()
 	ss.mu.Lock()
@@ -547,9 +479,7 @@ func (ss *session) notifyClosed() {
 	}
 	ss.connected = false // marks Closed as delivered
 	ss.mu.Unlock()
-	ss.srv.wg.Add(1)
-	go func() {
-		defer ss.srv.wg.Done()
+	ss.srv.hub.Go(func() {
 		ss.evMu.Lock()
 		rs := ss.rs
 		ss.rs = nil
@@ -557,7 +487,7 @@ func (ss *session) notifyClosed() {
 		if rs != nil {
 			rs.Closed()
 		}
-	}()
+	})
 }
 
 // poll is a polling GET: it answers the queued packets, waiting for some
@@ -597,10 +527,10 @@ func (ss *session) poll(w http.ResponseWriter, r *http.Request) {
 			ss.polling = false
 			ss.mu.Unlock()
 			return
-		case <-ss.srv.ctx.Done():
+		case <-ss.srv.hub.Ctx().Done():
 		}
 		ss.mu.Lock()
-		if timedOut || ss.srv.ctx.Err() != nil {
+		if timedOut || ss.srv.hub.Ctx().Err() != nil {
 			break
 		}
 	}
@@ -734,7 +664,7 @@ func (ss *session) message(p EIOPacket) {
 		}
 		ss.evMu.Lock()
 		if rs := ss.rs; rs != nil {
-			rs.Event(ss.srv.ctx, name, args, ack)
+			rs.Event(ss.srv.hub.Ctx(), name, args, ack)
 		}
 		ss.evMu.Unlock()
 	case sioAck:
@@ -761,7 +691,7 @@ func (ss *session) message(p EIOPacket) {
 // upgrade takes a WebSocket for an existing polling session (probe, then
 // upgrade packet).
 func (ss *session) upgrade(w http.ResponseWriter, r *http.Request) {
-	if _, err := ss.srv.poller.Accept(w, r, ss, nil); err != nil {
+	if _, err := ss.srv.hub.Poller().Accept(w, r, ss, nil); err != nil {
 		ss.srv.log.Debug("socket.io upgrade handshake failed", "err", err)
 	}
 }
