@@ -290,7 +290,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.reg.LogEvent(r.Context(), device.EvRegister, device.Public(d))
+	a.logEvent(r.Context(), device.EvRegister, device.Public(d))
 	d["eventCode"] = device.EvRegister
 	status := 200 // the lecture's curl
 	if isJSONRequest(r) {
@@ -310,7 +310,7 @@ func (a *API) getDevice(w http.ResponseWriter, r *http.Request) error {
 		return errs.E("skynet.getDevice", errs.NotFound, "Device not found")
 	}
 	out := device.Public(d)
-	a.reg.LogEvent(r.Context(), device.EvWhoAmI, out)
+	a.logEvent(r.Context(), device.EvWhoAmI, out)
 	out["eventCode"] = device.EvWhoAmI
 	return writeJSON(w, 200, out)
 }
@@ -370,7 +370,7 @@ func (a *API) update(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	out["timestamp"] = d["timestamp"]
-	a.reg.LogEvent(r.Context(), device.EvUpdate, out)
+	a.logEvent(r.Context(), device.EvUpdate, out)
 	out["eventCode"] = device.EvUpdate
 	return writeJSON(w, 200, out)
 }
@@ -389,7 +389,7 @@ func (a *API) unregister(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := device.Device{"uuid": uuid, "timestamp": time.Now().UnixMilli()}
-	a.reg.LogEvent(r.Context(), device.EvUnregister, out)
+	a.logEvent(r.Context(), device.EvUnregister, out)
 	out["eventCode"] = device.EvUnregister
 	return writeJSON(w, 200, out)
 }
@@ -587,7 +587,7 @@ func (a *API) claim(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.reg.LogEvent(r.Context(), device.EvUpdate, device.Public(nd))
+	a.logEvent(r.Context(), device.EvUpdate, device.Public(nd))
 	a.hub.PushConfig(uuid, nd)
 	return writeJSON(w, 200, device.Public(nd))
 }
@@ -653,7 +653,7 @@ func (a *API) readData(w http.ResponseWriter, r *http.Request) error {
 	if pts == nil {
 		pts = []device.Device{}
 	}
-	a.reg.LogEvent(r.Context(), device.EvReadData, device.Device{"uuid": uuid})
+	a.logEvent(r.Context(), device.EvReadData, device.Device{"uuid": uuid})
 	return writeJSON(w, 200, map[string]any{"data": pts})
 }
 
@@ -732,7 +732,7 @@ func (a *API) applyUpdate(w http.ResponseWriter, r *http.Request, uuid string, s
 	if err != nil {
 		return err
 	}
-	a.reg.LogEvent(r.Context(), device.EvUpdate, device.Public(d))
+	a.logEvent(r.Context(), device.EvUpdate, device.Public(d))
 	a.hub.PushConfig(uuid, d)
 	w.WriteHeader(204)
 	return nil
@@ -852,4 +852,13 @@ func (a *API) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, 200, subs)
+}
+
+// logEvent records an action that already succeeded in the event log,
+// durably. A failure is logged: the client's action succeeded, so it is not
+// an error of the request.
+func (a *API) logEvent(ctx context.Context, code int, ev device.Device) {
+	if _, err := a.reg.LogEvent(ctx, code, ev); err != nil {
+		a.log.Warn("event log write failed", "eventCode", code, "err", err)
+	}
 }

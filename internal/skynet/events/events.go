@@ -358,7 +358,7 @@ func (s *session) identity(ctx context.Context, data device.Device) {
 			s.notReady("", Code(err), errs.Message(err, "Device not registered"))
 			return
 		}
-		s.h.reg.LogEvent(ctx, device.EvRegister, device.Public(d))
+		s.h.logEvent(ctx, device.EvRegister, device.Public(d))
 		uuid, token = d.UUID(), d["token"].(string)
 	} else if _, err := s.auth(ctx, uuid, token); err != nil {
 		s.notReady(uuid, Code(err), "unauthorized")
@@ -480,7 +480,7 @@ func (s *session) register(ctx context.Context, data device.Device) any {
 	if err != nil {
 		return errBody(err)
 	}
-	s.h.reg.LogEvent(ctx, device.EvRegister, device.Public(d))
+	s.h.logEvent(ctx, device.EvRegister, device.Public(d))
 	return d
 }
 
@@ -518,7 +518,7 @@ func (s *session) update(ctx context.Context, data device.Device) any {
 	if err != nil {
 		return errBody(err)
 	}
-	s.h.reg.LogEvent(ctx, device.EvUpdate, device.Public(d))
+	s.h.logEvent(ctx, device.EvUpdate, device.Public(d))
 	s.h.hub.PushConfig(uuid, d)
 	return device.Public(d)
 }
@@ -536,7 +536,7 @@ func (s *session) unregister(ctx context.Context, data device.Device) any {
 		return errBody(err)
 	}
 	ts := time.Now().UnixMilli()
-	s.h.reg.LogEvent(ctx, device.EvUnregister, device.Device{"uuid": uuid, "fromUuid": s.me()})
+	s.h.logEvent(ctx, device.EvUnregister, device.Device{"uuid": uuid, "fromUuid": s.me()})
 	return map[string]any{"uuid": uuid, "timestamp": ts}
 }
 
@@ -695,4 +695,12 @@ func (s *session) readData(ctx context.Context, data device.Device) any {
 		pts = []device.Device{}
 	}
 	return map[string]any{"data": pts}
+}
+
+// logEvent records an action that already succeeded in the event log,
+// durably; a failure is logged, since the client's action succeeded.
+func (h *Handler) logEvent(ctx context.Context, code int, ev device.Device) {
+	if _, err := h.reg.LogEvent(ctx, code, ev); err != nil {
+		h.log.Warn("event log write failed", "eventCode", code, "err", err)
+	}
 }
