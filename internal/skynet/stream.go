@@ -144,10 +144,12 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) error {
 	if !ndjson {
 		w.Write([]byte("[\n"))
 	}
-	if flusher != nil {
-		flusher.Flush()
-	}
+	// The headers reach the client only once the stream is attached to
+	// the hub (flushed below), so a client that sends a message as soon
+	// as its stream answers cannot lose it to the gap before attaching.
 
+	// attached is closed once the stream is attached to the hub.
+	var attached <-chan struct{}
 	own := full && uuid == me.UUID() && typ == ""
 	switch {
 	case own:
@@ -156,6 +158,7 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) error {
 		// overflowing the buffer (which would end the stream early; nothing
 		// is lost then, the rest stays queued for the next connection).
 		connected := make(chan struct{})
+		attached = connected
 		go func() {
 			defer close(connected)
 			if err := a.hub.Connect(ctx, uuid, s, remoteIP(r), "http"); err != nil {
@@ -174,6 +177,9 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) error {
 			a.hub.Subscribe(s, uuid, hub.Broadcasts)
 		}
 		defer a.hub.UnsubscribeAll(s)
+		if flusher != nil {
+			flusher.Flush()
+		}
 	}
 
 	sep := []byte(",\n")
@@ -182,6 +188,13 @@ func (a *API) subscribe(w http.ResponseWriter, r *http.Request) error {
 	}
 	for {
 		select {
+		case <-attached:
+			// Connect has attached the stream and drained the offline
+			// queue (whatever it drained was written and flushed below).
+			attached = nil
+			if flusher != nil {
+				flusher.Flush()
+			}
 		case <-ctx.Done():
 			return nil
 		case <-s.done:
