@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 
 	"skyhub/internal/app"
@@ -30,6 +31,14 @@ func serve(args, environ []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if path := lookupEnv(environ, "SKYHUB_CPUPROFILE"); path != "" {
+		done, err := startCPUProfile(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "skyhub: %v\n", err)
+			return 2
+		}
+		defer done()
+	}
 	a, err := app.New(ctx, c, log)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "skyhub: %v\n", err)
@@ -74,4 +83,30 @@ func describe(name, addr string) string {
 		return addr + "  WAMP RawSocket + WebSocket on one port"
 	}
 	return addr
+}
+
+// startCPUProfile writes a CPU profile of the whole run to path (a
+// measuring aid for the benchmarks: SKYHUB_CPUPROFILE=/tmp/x.prof). The
+// profile is complete only after a graceful stop (SIGTERM/SIGINT).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// lookupEnv returns the value of key in environ ("KEY=value" entries).
+func lookupEnv(environ []string, key string) string {
+	v := ""
+	for _, kv := range environ {
+		if len(kv) > len(key) && kv[len(key)] == '=' && kv[:len(key)] == key {
+			v = kv[len(key)+1:]
+		}
+	}
+	return v
 }
