@@ -92,8 +92,9 @@ var (
 func Build(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "skyhub-bin-")
-		if err != nil {
+		removeStaleBuilds()
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("skyhub-bin-%d", os.Getpid()))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			buildErr = err
 			return
 		}
@@ -109,6 +110,22 @@ func Build(t testing.TB) string {
 		t.Fatal(buildErr)
 	}
 	return buildPath
+}
+
+// removeStaleBuilds deletes the binaries that earlier test processes built
+// (a test binary has no exit hook without TestMain): a "skyhub-bin-<pid>"
+// directory whose process no longer runs is left over.
+func removeStaleBuilds() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "skyhub-bin-*"))
+	for _, d := range dirs {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(d), "skyhub-bin-%d", &pid); err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 // RepoRoot returns the repository's top directory (where go.mod is).
