@@ -6,8 +6,8 @@
 // SDK scenarios use aws-sdk-go-v2 (keep-alive, x-amz-crc32 checks on):
 // put (PutItem of a new item, -size bytes of payload), get (GetItem of a
 // random prefilled item), query (Query of 10 items of a random partition).
-// Raw scenarios post prebuilt JSON with a plain keep-alive HTTP client (no
-// SDK cost), so that Skyhub can be set beside the machine's reference
+// Raw scenarios post prebuilt JSON over bench/aws/runner's lean keep-alive
+// client, one connection per worker (no SDK or net/http client cost), so that Skyhub can be set beside the machine's reference
 // servers (/work/shared/limits httpbare, which needs a "StreamName" member
 // that DynamoDB ignores): rawput (a distinct key per request), rawget and
 // rawquery; the raw scenarios also measure the peers' server capacity
@@ -18,11 +18,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand"
 	"net/http"
 	"os"
@@ -121,21 +119,27 @@ func run(o opts) error {
 		}
 	}
 	var op func(ctx context.Context, w int, i int, rng *rand.Rand) error
-	hc := httpClient(o.conc)
-	raw := func(target string, body []byte) error {
-		req, _ := http.NewRequest("POST", o.endpoint+"/", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-		req.Header.Set("X-Amz-Target", target)
-		req.Header.Set("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0")
-		resp, err := hc.Do(req)
+	// Raw scenarios: one lean keep-alive connection per worker (runner.RawConn),
+	// so the load generator's own HTTP cost stays small beside the server's.
+	conns := make([]*runner.RawConn, o.conc)
+	for w := range conns {
+		conns[w] = runner.NewRawConn(o.endpoint)
+		defer conns[w].Close()
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(o.endpoint, "http://"), "https://")
+	host = strings.TrimSuffix(host, "/")
+	raw := func(w int, target string, body []byte) error {
+		req := runner.BuildRequest("POST", "/", host, body,
+			"Content-Type", "application/x-amz-json-1.0",
+			"X-Amz-Target", target,
+			"X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"),
+			"Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0")
+		status, msg, err := conns[w].Do(req)
 		if err != nil {
 			return err
 		}
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("status %d: %.300s", resp.StatusCode, msg)
+		if status != 200 {
+			return fmt.Errorf("status %d: %.300s", status, msg)
 		}
 		return nil
 	}
@@ -172,20 +176,20 @@ func run(o opts) error {
 		op = func(ctx context.Context, w, i int, _ *rand.Rand) error {
 			body := `{"TableName":"` + o.table + `","StreamName":"ref","PartitionKey":"w","Data":"eA==","Item":{"pk":{"S":"w` + strconv.Itoa(w) +
 				`"},"sk":{"N":"` + strconv.Itoa(i) + `"},"data":{"S":"` + payload + `"}}}`
-			return raw("DynamoDB_20120810.PutItem", []byte(body))
+			return raw(w, "DynamoDB_20120810.PutItem", []byte(body))
 		}
 	case "rawget":
 		op = func(ctx context.Context, w, i int, rng *rand.Rand) error {
 			k := rng.Intn(o.prefill)
 			body := `{"TableName":"` + o.table + `","StreamName":"ref","PartitionKey":"w","Data":"eA==","Key":{"pk":{"S":"` + pk(k) +
 				`"},"sk":{"N":"` + strconv.Itoa(k) + `"}}}`
-			return raw("DynamoDB_20120810.GetItem", []byte(body))
+			return raw(w, "DynamoDB_20120810.GetItem", []byte(body))
 		}
 	case "rawquery":
 		op = func(ctx context.Context, w, i int, rng *rand.Rand) error {
 			body := `{"TableName":"` + o.table + `","StreamName":"ref","PartitionKey":"w","Data":"eA==","Limit":10,` +
 				`"KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":"` + pk(rng.Intn(100)) + `"}}}`
-			return raw("DynamoDB_20120810.Query", []byte(body))
+			return raw(w, "DynamoDB_20120810.Query", []byte(body))
 		}
 	default:
 		return fmt.Errorf("unknown scenario %q", o.scenario)
