@@ -102,7 +102,7 @@ func (s *Service) writeBlob(ctx context.Context, op string, in *PutInput) (Part,
 	// Small bodies stay in memory and go into the kv store with the
 	// metadata; anything larger streams into a blob file.
 	if s.cfg.InlineMax > 0 && in.Size <= int64(s.cfg.InlineMax) {
-		buf, err := io.ReadAll(io.LimitReader(body, int64(s.cfg.InlineMax)+1))
+		buf, err := readSmall(body, in.Size, s.cfg.InlineMax)
 		if err != nil {
 			return Part{}, "", nil, err
 		}
@@ -179,6 +179,29 @@ func (s *Service) writeBlob(ctx context.Context, op string, in *PutInput) (Part,
 		return Part{}, "", nil, err
 	}
 	return Part{Blob: id, Size: n, ETag: etag, Checksums: cks}, etag, cks, nil
+}
+
+// readSmall reads a body of at most max+1 bytes: with a declared size into
+// one exact buffer (plus a probe for bytes beyond it), else growing.
+func readSmall(body io.Reader, size int64, max int) ([]byte, error) {
+	if size < 0 {
+		return io.ReadAll(io.LimitReader(body, int64(max)+1))
+	}
+	buf := make([]byte, size, size+1)
+	n, err := io.ReadFull(body, buf)
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		return buf[:n], nil // short: the caller reports IncompleteBody
+	default:
+		return nil, err
+	}
+	var probe [1]byte
+	k, err := io.ReadFull(body, probe[:])
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	return append(buf, probe[:k]...), nil
 }
 
 // PutObject stores an object durably and returns its record.
@@ -275,7 +298,17 @@ func (s *Service) commitObject(ctx context.Context, op, bucket string, o *Object
 	}
 	ops := dataOps(o.Parts)
 	var garbage []string
-	if o.VersionID == "null" {
+	switch {
+	case o.VersionID != "null":
+	case b.Versioning == "":
+		// Never versioned: every write and delete keeps the current record
+		// and the key's only ("null") version together, so the version to
+		// replace is cur, and scanning the version keys can be skipped.
+		if cur != nil {
+			ops = append(ops, kv.Del(versionKey(bucket, o.Key, cur)))
+			garbage = append(garbage, blobsOf(cur)...)
+		}
+	default:
 		vs, err := s.versions(ctx, bucket, o.Key)
 		if err != nil {
 			return err
@@ -287,11 +320,12 @@ func (s *Service) commitObject(ctx context.Context, op, bucket string, o *Object
 			}
 		}
 	}
-	ops = append(ops, kv.Set(versionKey(bucket, o.Key, o), encode(o)))
+	rec := encode(o)
+	ops = append(ops, kv.Set(versionKey(bucket, o.Key, o), rec))
 	if o.DeleteMarker {
 		ops = append(ops, kv.Del(objectKey(bucket, o.Key)))
 	} else {
-		ops = append(ops, kv.Set(objectKey(bucket, o.Key), encode(o)))
+		ops = append(ops, kv.Set(objectKey(bucket, o.Key), rec))
 	}
 	gops, files := garbageOps(garbage)
 	if err := s.kv.Write(ctx, append(ops, gops...)...); err != nil {
@@ -382,6 +416,26 @@ func validVersionID(v string) bool {
 	}
 	_, err := hex.DecodeString(v)
 	return err == nil
+}
+
+// Inline returns bytes [off, off+n) of o without a reader when o is one
+// part stored in the kv store (ok false otherwise: use Open).
+func (s *Service) Inline(ctx context.Context, o *Object, off, n int64) (data []byte, ok bool, err error) {
+	if len(o.Parts) != 1 || !isInline(o.Parts[0].Blob) {
+		return nil, false, nil
+	}
+	p := o.Parts[0]
+	if off < 0 || n < 0 || off+n > p.Size {
+		return nil, true, io.ErrUnexpectedEOF
+	}
+	data, err = s.kv.Get(ctx, inlineKey(p.Blob))
+	if err != nil {
+		return nil, true, err
+	}
+	if int64(len(data)) < p.Size {
+		return nil, true, io.ErrUnexpectedEOF
+	}
+	return data[off : off+n], true, nil
 }
 
 // Open returns a reader over bytes [off, off+n) of o.

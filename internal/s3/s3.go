@@ -91,15 +91,19 @@ type Config struct {
 
 // Service is the S3 domain service.
 type Service struct {
-	cfg  Config
-	kv   kv.Store
-	bl   blob.Store
-	log  *slog.Logger
-	now  func() time.Time
-	mu   sync.Mutex // serialises metadata read-modify-write per service
-	stop chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	cfg Config
+	kv  kv.Store
+	bl  blob.Store
+	log *slog.Logger
+	now func() time.Time
+	mu  sync.Mutex // serialises metadata read-modify-write per service
+	// buckets caches decoded bucket records: every object operation reads
+	// its bucket (existence, versioning, notifications, lifecycle), and
+	// decoding the stored JSON each time was a tenth of a small PUT's CPU.
+	buckets bucketCache
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
 }
 
 // New returns a service; Start runs its background lifecycle sweeper.
@@ -320,10 +324,67 @@ func (s *Service) CreateBucket(ctx context.Context, name, region, owner string) 
 		return err
 	}
 	b := &Bucket{Name: name, Created: s.now().UTC(), Region: region, Owner: owner}
+	defer s.buckets.forget(name)
 	return s.kv.Write(ctx, kv.Set(bucketKey(name), encode(b)))
 }
 
+// bucketCache holds decoded bucket records, shared read-only by every
+// caller. Writers (CreateBucket, UpdateBucket, DeleteBucket, all under
+// Service.mu) forget a name after writing it; a load that raced a write is
+// not cached (gen), so the cache never holds a record older than the store.
+type bucketCache struct {
+	mu  sync.RWMutex
+	gen uint64
+	m   map[string]*Bucket
+}
+
+// maxCachedBuckets bounds the cache; past it, records are loaded each time.
+const maxCachedBuckets = 4096
+
+func (c *bucketCache) get(name string) (*Bucket, uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[name], c.gen
+}
+
+func (c *bucketCache) put(name string, b *Bucket, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.m == nil {
+		c.m = map[string]*Bucket{}
+	}
+	if len(c.m) < maxCachedBuckets {
+		c.m[name] = b
+	}
+}
+
+func (c *bucketCache) forget(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, name)
+	c.gen++
+}
+
+// bucket returns a bucket's record from the cache or the store. The record
+// is shared: callers must not modify it (UpdateBucket loads its own copy).
 func (s *Service) bucket(ctx context.Context, name string) (*Bucket, error) {
+	b, gen := s.buckets.get(name)
+	if b != nil {
+		return b, nil
+	}
+	b, err := s.loadBucket(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	s.buckets.put(name, b, gen)
+	return b, nil
+}
+
+// loadBucket decodes a bucket's record from the store (a private copy).
+func (s *Service) loadBucket(ctx context.Context, name string) (*Bucket, error) {
 	v, err := s.kv.Get(ctx, bucketKey(name))
 	if err != nil {
 		if errs.Is(err, errs.NotFound) {
@@ -334,7 +395,8 @@ func (s *Service) bucket(ctx context.Context, name string) (*Bucket, error) {
 	return decode[Bucket](v)
 }
 
-// GetBucket returns a bucket's state.
+// GetBucket returns a bucket's state, shared with other callers: read it,
+// never modify it (UpdateBucket is the way to change a bucket).
 func (s *Service) GetBucket(ctx context.Context, name string) (*Bucket, error) {
 	return s.bucket(ctx, name)
 }
@@ -343,13 +405,14 @@ func (s *Service) GetBucket(ctx context.Context, name string) (*Bucket, error) {
 func (s *Service) UpdateBucket(ctx context.Context, name string, fn func(b *Bucket) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, err := s.bucket(ctx, name)
+	b, err := s.loadBucket(ctx, name)
 	if err != nil {
 		return err
 	}
 	if err := fn(b); err != nil {
 		return err
 	}
+	defer s.buckets.forget(name)
 	return s.kv.Write(ctx, kv.Set(bucketKey(name), encode(b)))
 }
 
@@ -414,7 +477,9 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 		return true
 	})
 	ops = append(ops, kv.Del(bucketKey(name)), kv.DelRange([]byte(pDone+name+"\x00"), kv.PrefixEnd([]byte(pDone+name+"\x00"))))
-	if err := s.kv.Write(ctx, ops...); err != nil {
+	err := s.kv.Write(ctx, ops...)
+	s.buckets.forget(name)
+	if err != nil {
 		return err
 	}
 	s.deleteBlobs(blobs)

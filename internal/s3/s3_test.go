@@ -81,8 +81,11 @@ func TestInlineAndFileObjectsAndGarbage(t *testing.T) {
 		t.Fatal("overwrite did not replace the inline bytes with a file")
 	}
 	s.PutObject(ctx, "b1x", "k", &PutInput{Body: strings.NewReader(small), Size: 5})
-	if countKeys(t, s, pInline) != 1 || countFiles(t, dir) != 0 {
-		t.Fatal("file not removed on overwrite")
+	if countKeys(t, s, pInline) != 1 || countFiles(t, dir) != 0 || countKeys(t, s, pVersion) != 1 {
+		t.Fatal("file or old version not removed on overwrite")
+	}
+	if _, err := s.PutObject(ctx, "b1x", "k3", &PutInput{Body: strings.NewReader("abcdef"), Size: 4}); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("body longer than declared accepted: %v", err)
 	}
 	if _, err := s.PutObject(ctx, "b1x", "k2", &PutInput{Body: strings.NewReader("abc"), Size: 4}); !errs.Is(err, errs.Invalid) {
 		t.Fatalf("short body accepted: %v", err)
@@ -186,4 +189,73 @@ func TestExpirationRoundsToMidnight(t *testing.T) {
 	if _, _, ok := Expiration([]LifecycleRule{{Enabled: false, Days: 1}}, o); ok {
 		t.Fatal("disabled rule applied")
 	}
+}
+
+// The bucket cache must follow every bucket write: versioning turned on
+// after objects were written, a deleted bucket, a re-created one.
+func TestBucketCacheFollowsWrites(t *testing.T) {
+	s, _ := newService(t, nil)
+	ctx := context.Background()
+	if err := s.CreateBucket(ctx, "cache", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	put := func(body string) *Object {
+		t.Helper()
+		o, err := s.PutObject(ctx, "cache", "k", &PutInput{Body: strings.NewReader(body), Size: int64(len(body))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if o := put("one"); o.VersionID != "null" {
+		t.Fatalf("unversioned put got version %q", o.VersionID)
+	}
+	if err := s.UpdateBucket(ctx, "cache", func(b *Bucket) error { b.Versioning = "Enabled"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := s.GetBucket(ctx, "cache"); b.Versioning != "Enabled" {
+		t.Fatal("GetBucket returned the record from before UpdateBucket")
+	}
+	if o := put("two"); o.VersionID == "null" {
+		t.Fatal("put after enabling versioning got the null version (stale bucket)")
+	}
+	if countKeys(t, s, pVersion) != 2 {
+		t.Fatalf("want the null version and the new one, got %d versions", countKeys(t, s, pVersion))
+	}
+	if err := s.UpdateBucket(ctx, "cache", func(b *Bucket) error { b.Versioning = "Suspended"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	put("three") // replaces the null version, keeps the enabled one
+	if countKeys(t, s, pVersion) != 2 || read(t, s, "cache", "k") != "three" {
+		t.Fatalf("suspended put: %d versions", countKeys(t, s, pVersion))
+	}
+	for _, o := range mustVersions(t, s, "cache", "k") {
+		if _, err := s.DeleteObject(ctx, "cache", "k", o.VersionID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteBucket(ctx, "cache"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetBucket(ctx, "cache"); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("deleted bucket still answers: %v", err)
+	}
+	if _, err := s.PutObject(ctx, "cache", "k", &PutInput{Body: strings.NewReader("x"), Size: 1}); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("put into a deleted bucket: %v", err)
+	}
+	if err := s.CreateBucket(ctx, "cache", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if o := put("four"); o.VersionID != "null" {
+		t.Fatal("re-created bucket kept the old versioning state")
+	}
+}
+
+func mustVersions(t *testing.T, s *Service, b, k string) []*Object {
+	t.Helper()
+	vs, err := s.versions(context.Background(), b, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs
 }

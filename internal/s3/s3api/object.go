@@ -349,6 +349,19 @@ func (h *Handler) getObject(c *req) error {
 		c.w.WriteHeader(status)
 		return nil
 	}
+	// Small objects live in the kv store: one Write puts the headers and
+	// the bytes in one buffered response (io.Copy would go through the
+	// ResponseWriter's ReadFrom, which flushes the headers separately).
+	if data, ok, err := h.s.Inline(ctx, o, start, length); ok {
+		if err != nil {
+			return err
+		}
+		c.w.WriteHeader(status)
+		if _, err := c.w.Write(data); err != nil {
+			h.log.Debug("s3 get: write", "err", err)
+		}
+		return nil
+	}
 	rc, err := h.s.Open(ctx, o, start, length)
 	if err != nil {
 		return err
@@ -360,7 +373,9 @@ func (h *Handler) getObject(c *req) error {
 	case length == 0:
 	case length <= 32<<10:
 		buf := make([]byte, length)
-		_, err2 = io.CopyBuffer(c.w, rc, buf)
+		if _, err2 = io.ReadFull(rc, buf); err2 == nil {
+			_, err2 = c.w.Write(buf)
+		}
 	default:
 		bp := copyBufs.Get().(*[]byte)
 		_, err2 = io.CopyBuffer(c.w, rc, *bp)
