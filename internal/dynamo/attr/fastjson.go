@@ -264,3 +264,22 @@ func (p *fastParser) value(depth int) (Value, bool) {
 	}
 	return v, true
 }
+
+// FastItemAt decodes the item that starts at data[i] (after optional
+// whitespace) with the fast decoder, for request scanners that walk a whole
+// body. It returns the index just past the item; ok is false for anything
+// the fast decoder leaves to the general one (the caller then falls back to
+// encoding/json for the whole request).
+func FastItemAt(data []byte, i int) (it Item, next int, ok bool) {
+	p := fastParser{b: data, i: i}
+	m, ok := p.object(0)
+	return m, p.i, ok
+}
+
+// FastValueAt decodes one attribute value ({"S": ...}) at data[i] like
+// FastItemAt.
+func FastValueAt(data []byte, i int) (v Value, next int, ok bool) {
+	p := fastParser{b: data, i: i}
+	v, ok = p.value(0)
+	return v, p.i, ok
+}

@@ -11,11 +11,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"skyhub/internal/aws/awsproto"
 	"skyhub/internal/dynamo"
@@ -123,10 +125,10 @@ func (c *crcWriter) flush() {
 	c.ResponseWriter.Write(c.buf.Bytes())
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. Successful answers are written
+// straight from the operation's output with x-amz-crc32 computed over it;
+// errors go through crcWriter.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	cw := &crcWriter{ResponseWriter: w}
-	defer cw.flush()
 	target := r.Header.Get("X-Amz-Target")
 	prefix, op, _ := strings.Cut(target, ".")
 	legacy := prefix == LegacyTargetPrefix
@@ -141,35 +143,125 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	fn := table[op]
 	if r.Method != http.MethodPost || fn == nil {
-		writeErr(cw, r, legacy, &awsproto.Error{Code: "UnknownOperationException", Status: 400}, nsService)
+		h.fail(w, r, legacy, &apiError{aws: &awsproto.Error{Code: "UnknownOperationException", Status: 400}, ns: nsService})
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.max+1))
+	bp := bufPool.Get().(*[]byte)
+	defer putBuf(bp)
+	body, err := readBody(r, (*bp)[:0], h.max)
 	if err != nil {
-		writeErr(cw, r, legacy, &awsproto.Error{Code: "SerializationException", Message: "failed to read the request body"}, nsService)
+		h.fail(w, r, legacy, &apiError{aws: &awsproto.Error{Code: "SerializationException", Message: "failed to read the request body"}, ns: nsService})
 		return
 	}
+	*bp = body
 	if int64(len(body)) > h.max {
-		writeErr(cw, r, legacy, &awsproto.Error{Code: "ValidationException", Message: "Request size exceeded limit"}, nsValidate)
+		h.fail(w, r, legacy, &apiError{aws: &awsproto.Error{Code: "ValidationException", Message: "Request size exceeded limit"}, ns: nsValidate})
 		return
 	}
 	out, err := fn(r.Context(), body)
 	if err != nil {
-		h.renderError(cw, r, legacy, err)
+		h.fail(w, r, legacy, err)
 		return
 	}
 	var b []byte
 	switch v := out.(type) {
+	case *outBuf:
+		b = v.b
+		defer v.release()
 	case []byte:
 		b = v
 	default:
 		b, err = json.Marshal(v)
 		if err != nil {
-			h.renderError(cw, r, legacy, err)
+			h.fail(w, r, legacy, err)
 			return
 		}
 	}
-	awsproto.WriteJSON(cw, r, awsproto.JSON10, b)
+	hd := w.Header()
+	if _, ok := hd["X-Amzn-Requestid"]; !ok {
+		awsproto.SetRequestIDHeaders(hd, awsproto.RequestID(r.Context()))
+	}
+	// Canonical keys set directly: Header.Set would canonicalise (and
+	// allocate) on every response.
+	vals := make([]string, 2)
+	vals[0] = strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10)
+	vals[1] = strconv.Itoa(len(b))
+	hd["X-Amz-Crc32"] = vals[0:1:1]
+	hd["Content-Type"] = contentTypeJSON10
+	hd["Content-Length"] = vals[1:2:2]
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+var contentTypeJSON10 = []string{awsproto.JSONContentType(awsproto.JSON10)}
+
+// fail renders an error answer (buffered, so x-amz-crc32 covers it).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, legacy bool, err error) {
+	cw := &crcWriter{ResponseWriter: w}
+	h.renderError(cw, r, legacy, err)
+	cw.flush()
+}
+
+// Request bodies are read into pooled buffers: no operation keeps a
+// reference to its body (every decoder copies what it keeps).
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
+		*bp = (*bp)[:0]
+		bufPool.Put(bp)
+	}
+}
+
+// readBody reads the body into buf, up to max+1 bytes.
+func readBody(r *http.Request, buf []byte, max int64) ([]byte, error) {
+	if r.Body == nil {
+		return buf, nil
+	}
+	if n := r.ContentLength; n >= 0 && n <= max {
+		if int64(cap(buf)) < n {
+			buf = make([]byte, 0, n)
+		}
+		buf = buf[:n]
+		if _, err := io.ReadFull(r.Body, buf); err != nil {
+			return nil, err
+		}
+		// anything past Content-Length is not part of this request; a
+		// length that lies short is the server's concern
+		return buf, nil
+	}
+	lr := io.LimitReader(r.Body, max+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// outBuf is an operation's rendered answer in a pooled buffer; ServeHTTP
+// returns it to the pool once written.
+type outBuf struct{ b []byte }
+
+var outPool = sync.Pool{New: func() any { return &outBuf{b: make([]byte, 0, 1024)} }}
+
+func newOut() *outBuf {
+	o := outPool.Get().(*outBuf)
+	o.b = o.b[:0]
+	return o
+}
+
+func (o *outBuf) release() {
+	if cap(o.b) <= 256<<10 {
+		outPool.Put(o)
+	}
 }
 
 // apiError carries extra body fields (CancellationReasons, Item).

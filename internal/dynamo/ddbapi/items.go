@@ -268,8 +268,11 @@ type putReq struct {
 
 func (h *Handler) putItem(ctx context.Context, body []byte) (any, error) {
 	var req putReq
-	if err := decode(body, &req); err != nil {
-		return nil, err
+	if !fastPutReq(body, &req) {
+		req = putReq{}
+		if err := decode(body, &req); err != nil {
+			return nil, err
+		}
 	}
 	if req.TableName == nil {
 		return nil, required("tableName")
@@ -362,8 +365,11 @@ type getReq struct {
 
 func (h *Handler) getItem(ctx context.Context, body []byte) (any, error) {
 	var req getReq
-	if err := decode(body, &req); err != nil {
-		return nil, err
+	if !fastGetReq(body, &req) {
+		req = getReq{}
+		if err := decode(body, &req); err != nil {
+			return nil, err
+		}
 	}
 	if req.TableName == nil {
 		return nil, required("tableName")
@@ -382,8 +388,8 @@ func (h *Handler) getItem(ctx context.Context, body []byte) (any, error) {
 	if err := env.CheckUnused(); err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 512)
-	b = append(b, '{')
+	o := newOut()
+	b := append(o.b, '{')
 	var size int
 	if proj == nil && req.ReturnConsumedCapacity != "TOTAL" && req.ReturnConsumedCapacity != "INDEXES" {
 		// fast path: render the stored form directly
@@ -409,7 +415,8 @@ func (h *Handler) getItem(ctx context.Context, body []byte) (any, error) {
 		size = it.Size()
 	}
 	b = appendCapacity(b, req.ReturnConsumedCapacity, *req.TableName, readUnits(size, req.ConsistentRead))
-	return append(b, '}'), nil
+	o.b = append(b, '}')
+	return o, nil
 }
 
 type attrUpdate struct {

@@ -125,9 +125,9 @@ func (r *readReq) prepare(legacyFilter map[string]condition, legacyName string, 
 	return env, proj, filter, limit, nil
 }
 
-func (h *Handler) pageResponse(r *readReq, pg dynamo.Page, proj []expr.Path) []byte {
-	b := make([]byte, 0, 1024)
-	b = append(b, `{"Count":`...)
+func (h *Handler) pageResponse(r *readReq, pg dynamo.Page, proj []expr.Path) *outBuf {
+	o := newOut()
+	b := append(o.b, `{"Count":`...)
 	if pg.Raw != nil {
 		b = strconv.AppendInt(b, int64(len(pg.Raw)), 10)
 		if r.Select != "COUNT" {
@@ -160,13 +160,17 @@ func (h *Handler) pageResponse(r *readReq, pg dynamo.Page, proj []expr.Path) []b
 	b = append(b, `,"ScannedCount":`...)
 	b = strconv.AppendInt(b, int64(pg.Scanned), 10)
 	b = appendCapacity(b, r.ReturnConsumedCapacity, *r.TableName, readUnits(pg.ReadBytes, r.ConsistentRead))
-	return append(b, '}')
+	o.b = append(b, '}')
+	return o
 }
 
 func (h *Handler) query(ctx context.Context, body []byte) (any, error) {
 	var req queryReq
-	if err := decode(body, &req); err != nil {
-		return nil, err
+	if !fastQueryReq(body, &req) {
+		req = queryReq{}
+		if err := decode(body, &req); err != nil {
+			return nil, err
+		}
 	}
 	if req.KeyConditionExpression != nil && req.KeyConditions != nil {
 		return nil, mixErr([]string{"KeyConditions"}, []string{"KeyConditionExpression"})
