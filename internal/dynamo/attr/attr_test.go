@@ -163,7 +163,25 @@ func FuzzDecodeValue(f *testing.F) {
 		if err != nil || !Equal(st["k"], v) {
 			t.Fatalf("storage round trip failed: %v", err)
 		}
+		checkStored(t, Item{"k": v})
 	})
+}
+
+// checkStored: the storage-form size and JSON rendering agree with the
+// in-memory ones.
+func checkStored(t *testing.T, it Item) {
+	t.Helper()
+	enc := EncodeItem(nil, it)
+	if n, err := StoredSize(enc); err != nil || n != it.Size() {
+		t.Fatalf("StoredSize = %d, %v; Size = %d for %v", n, err, it.Size(), it)
+	}
+	got, err := AppendStoredJSON(nil, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := AppendItemJSON(nil, it); !bytes.Equal(got, want) {
+		t.Fatalf("stored JSON\n%s\nwant\n%s", got, want)
+	}
 }
 
 func TestStoredJSON(t *testing.T) {
@@ -180,6 +198,8 @@ func TestStoredJSON(t *testing.T) {
 	if want := AppendItemJSON(nil, it); !bytes.Equal(got, want) {
 		t.Fatalf("stored JSON\n%s\nwant\n%s", got, want)
 	}
+	checkStored(t, it)
+	checkStored(t, Item{"u": Str("\u2028\x01é\xff"), "n": {T: NS, Strs: []string{"-1.5", "100"}}, "l": {T: L, List: []Value{}}})
 }
 
 // FuzzItemFastPath: whenever the fast item decoder accepts an input, the

@@ -414,6 +414,100 @@ func (r *reader) str() string {
 	return s
 }
 
+// raw returns the next string's bytes without copying them.
+func (r *reader) raw() []byte {
+	n := r.uvarint()
+	if r.err != nil || n > len(r.b) {
+		r.err = errCorrupt
+		return nil
+	}
+	s := r.b[:n:n]
+	r.b = r.b[n:]
+	return s
+}
+
+// appendJSONBytes appends s as a JSON string; plain ASCII (the common case)
+// is copied without converting s to a string first.
+func appendJSONBytes(b []byte, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return AppendJSONString(b, string(s))
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// StoredSize is Item.Size of an item in storage form, computed without
+// decoding it.
+func StoredSize(stored []byte) (int, error) {
+	r := &reader{b: stored}
+	n, _ := r.itemSize(0)
+	return n, r.err
+}
+
+// itemSize returns the sum of name and value sizes and the member count.
+func (r *reader) itemSize(depth int) (int, int) {
+	n := r.uvarint()
+	if depth > 64 {
+		r.err = errCorrupt
+	}
+	total := 0
+	for i := 0; i < n && r.err == nil; i++ {
+		total += len(r.raw()) + r.valueSize(depth)
+	}
+	return total, n
+}
+
+func numberSizeBytes(s []byte) int {
+	digits := 0
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	return (digits+1)/2 + 1
+}
+
+func (r *reader) valueSize(depth int) int {
+	switch t := Type(r.byte1()); t {
+	case S, B:
+		return len(r.raw())
+	case N:
+		return numberSizeBytes(r.raw())
+	case SS, NS, BS:
+		n := r.uvarint()
+		size := 0
+		for i := 0; i < n && r.err == nil; i++ {
+			if t == NS {
+				size += numberSizeBytes(r.raw())
+			} else {
+				size += len(r.raw())
+			}
+		}
+		return size
+	case M:
+		sum, n := r.itemSize(depth + 1)
+		return 3 + sum + n
+	case L:
+		n := r.uvarint()
+		size := 3
+		for i := 0; i < n && r.err == nil; i++ {
+			size += r.valueSize(depth+1) + 1
+		}
+		return size
+	case BOOL:
+		r.byte1()
+		return 1
+	case NULL:
+		return 1
+	default:
+		r.err = errCorrupt
+	}
+	return 0
+}
+
 func (r *reader) byte1() byte {
 	if r.err != nil || len(r.b) == 0 {
 		r.err = errCorrupt
@@ -547,7 +641,7 @@ func (r *reader) itemJSON(b []byte, depth int) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = AppendJSONString(b, r.str())
+		b = appendJSONBytes(b, r.raw())
 		b = append(b, ':')
 		b = r.valueJSON(b, depth)
 	}
@@ -559,14 +653,14 @@ func (r *reader) valueJSON(b []byte, depth int) []byte {
 	switch t {
 	case S:
 		b = append(b, `{"S":`...)
-		b = AppendJSONString(b, r.str())
+		b = appendJSONBytes(b, r.raw())
 	case N:
 		b = append(b, `{"N":"`...)
-		b = append(b, r.str()...)
+		b = append(b, r.raw()...)
 		b = append(b, '"')
 	case B:
 		b = append(b, `{"B":"`...)
-		b = base64.StdEncoding.AppendEncode(b, []byte(r.str()))
+		b = base64.StdEncoding.AppendEncode(b, r.raw())
 		b = append(b, '"')
 	case SS, NS, BS:
 		b = append(b, `{"`...)
@@ -577,17 +671,17 @@ func (r *reader) valueJSON(b []byte, depth int) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			s := r.str()
+			s := r.raw()
 			switch t {
 			case SS:
-				b = AppendJSONString(b, s)
+				b = appendJSONBytes(b, s)
 			case NS:
 				b = append(b, '"')
 				b = append(b, s...)
 				b = append(b, '"')
 			default:
 				b = append(b, '"')
-				b = base64.StdEncoding.AppendEncode(b, []byte(s))
+				b = base64.StdEncoding.AppendEncode(b, s)
 				b = append(b, '"')
 			}
 		}

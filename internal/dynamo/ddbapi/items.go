@@ -294,8 +294,10 @@ func (h *Handler) putItem(ctx context.Context, body []byte) (any, error) {
 	if err := env.CheckUnused(); err != nil {
 		return nil, err
 	}
+	wantCap := req.ReturnConsumedCapacity == "TOTAL" || req.ReturnConsumedCapacity == "INDEXES"
 	res, err := h.svc.Write(ctx, dynamo.WriteOp{Kind: dynamo.OpPut, Table: *req.TableName, Item: req.Item, Cond: cond,
-		ReturnOldOnFail: req.ReturnValuesOnConditionCheckFailure == "ALL_OLD"})
+		ReturnOldOnFail: req.ReturnValuesOnConditionCheckFailure == "ALL_OLD",
+		OldNotNeeded:    req.ReturnValues != "ALL_OLD" && !wantCap})
 	if err != nil {
 		return nil, err
 	}

@@ -581,6 +581,7 @@ func (h *Handler) writeAll(ctx context.Context, ops []dynamo.WriteOp) error {
 	errc := make(chan error, len(ops))
 	for _, op := range ops {
 		go func(op dynamo.WriteOp) {
+			op.OldNotNeeded = true // the batch answers nothing about old items
 			_, err := h.svc.Write(ctx, op)
 			errc <- err
 		}(op)

@@ -155,7 +155,22 @@ type Env struct {
 
 // NewEnv returns an Env over the request's ExpressionAttributeNames/Values.
 func NewEnv(names map[string]string, values map[string]attr.Value) *Env {
-	return &Env{Names: names, Values: values, usedNames: map[string]bool{}, usedValues: map[string]bool{}}
+	return &Env{Names: names, Values: values}
+}
+
+// Placeholders are marked used lazily: most requests have few or none.
+func (e *Env) useName(k string) {
+	if e.usedNames == nil {
+		e.usedNames = make(map[string]bool, len(e.Names))
+	}
+	e.usedNames[k] = true
+}
+
+func (e *Env) useValue(k string) {
+	if e.usedValues == nil {
+		e.usedValues = make(map[string]bool, len(e.Values))
+	}
+	e.usedValues[k] = true
 }
 
 // CheckUnused reports placeholders that no expression used.

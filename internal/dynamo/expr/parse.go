@@ -449,7 +449,7 @@ func (p *parser) parseTerm() (Operand, error) {
 		if !ok {
 			return nil, errf("Invalid ", p.kind, ": An expression attribute value used in expression is not defined; attribute value: ", t.text)
 		}
-		p.env.usedValues[t.text] = true
+		p.env.useValue(t.text)
 		return ValueOperand{Name: t.text, V: v}, nil
 	case tIdent, tName:
 		if t.kind == tIdent && p.i+1 < len(p.toks) && p.toks[p.i+1].kind == tOp && p.toks[p.i+1].text == "(" {
@@ -530,7 +530,7 @@ func (p *parser) pathName() (string, error) {
 		if !ok {
 			return "", errf("Invalid ", p.kind, ": An expression attribute name used in the document path is not defined; attribute name: ", t.text)
 		}
-		p.env.usedNames[t.text] = true
+		p.env.useName(t.text)
 		return n, nil
 	case tIdent:
 		if IsReserved(t.text) {
