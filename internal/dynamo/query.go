@@ -34,6 +34,10 @@ type QueryInput struct {
 	// Raw returns the items in storage form (Page.Raw) when there is no
 	// filter, for callers that render them directly.
 	Raw bool
+	// Scratch, if given, backs Page.Raw (one buffer for all the items
+	// instead of a copy each) and is set to the buffer used, which the
+	// caller may reuse once it is done with the page.
+	Scratch *[]byte
 }
 
 // ScanInput is a Scan.
@@ -296,7 +300,14 @@ func (s *Service) Query(ctx context.Context, in QueryInput) (Page, error) {
 			return Page{}, invalid("Query key condition not supported")
 		}
 	}
-	return s.readRange(ctx, tg, lo, hi, in.Backward, in.Limit, in.Start, in.Filter, -1, 0, in.Raw && in.Filter == nil)
+	var scratch *[]byte
+	if in.Raw && in.Filter == nil {
+		scratch = in.Scratch
+		if scratch == nil {
+			scratch = new([]byte)
+		}
+	}
+	return s.readRange(ctx, tg, lo, hi, in.Backward, in.Limit, in.Start, in.Filter, -1, 0, scratch)
 }
 
 // Scan reads a whole table or index (or one segment of it).
@@ -309,10 +320,12 @@ func (s *Service) Scan(ctx context.Context, in ScanInput) (Page, error) {
 	if in.Total > 0 {
 		seg = in.Segment
 	}
-	return s.readRange(ctx, tg, tg.prefix, kv.PrefixEnd(tg.prefix), false, in.Limit, in.Start, in.Filter, seg, in.Total, false)
+	return s.readRange(ctx, tg, tg.prefix, kv.PrefixEnd(tg.prefix), false, in.Limit, in.Start, in.Filter, seg, in.Total, nil)
 }
 
-func (s *Service) readRange(ctx context.Context, tg *target, lo, hi []byte, backward bool, limit int, start attr.Item, filter expr.Cond, seg, total int, raw bool) (Page, error) {
+// readRange reads [lo, hi). With raw non-nil the page holds the items in
+// storage form, copied one after the other into *raw.
+func (s *Service) readRange(ctx context.Context, tg *target, lo, hi []byte, backward bool, limit int, start attr.Item, filter expr.Cond, seg, total int, raw *[]byte) (Page, error) {
 	if start != nil {
 		sk, err := tg.fullKey(start)
 		if err != nil {
@@ -333,13 +346,18 @@ func (s *Service) readRange(ctx context.Context, tg *target, lo, hi []byte, back
 	it := s.kv.Iter(ctx, kv.IterOptions{Lower: lo, Upper: hi, Reverse: backward})
 	defer it.Close()
 	var last attr.Item
-	var lastRaw []byte
+	var buf []byte
+	var ends []int
+	if raw != nil {
+		buf = (*raw)[:0]
+		ends = make([]int, 0, max(0, min(limit, 128)))
+	}
 	stopped := false
 	for it.Next() {
 		if stopped {
-			if lastRaw != nil {
+			if raw != nil {
 				var err error
-				if last, err = attr.DecodeItem(lastRaw); err != nil {
+				if last, err = attr.DecodeItem(buf[ends[len(ends)-2]:]); err != nil {
 					return Page{}, errs.E("dynamo.read", errs.Internal, err)
 				}
 			}
@@ -349,12 +367,15 @@ func (s *Service) readRange(ctx context.Context, tg *target, lo, hi []byte, back
 		if seg >= 0 && segmentOf(it.Key(), tg, total) != seg {
 			continue
 		}
-		if raw {
-			v := append([]byte(nil), it.Value()...)
-			pg.Raw = append(pg.Raw, v)
+		if raw != nil {
+			if len(ends) == 0 {
+				ends = append(ends, 0)
+			}
+			v := it.Value()
+			buf = append(buf, v...)
+			ends = append(ends, len(buf))
 			pg.Scanned++
 			pg.ReadBytes += len(v)
-			lastRaw = v
 			if (limit > 0 && pg.Scanned >= limit) || pg.ReadBytes >= MaxPageBytes {
 				stopped = true
 			}
@@ -376,6 +397,15 @@ func (s *Service) readRange(ctx context.Context, tg *target, lo, hi []byte, back
 	}
 	if err := it.Err(); err != nil {
 		return Page{}, err
+	}
+	if raw != nil {
+		*raw = buf
+		if len(ends) > 1 {
+			pg.Raw = make([][]byte, len(ends)-1)
+			for i := range pg.Raw {
+				pg.Raw[i] = buf[ends[i]:ends[i+1]:ends[i+1]]
+			}
+		}
 	}
 	return pg, nil
 }

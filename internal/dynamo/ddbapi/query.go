@@ -226,9 +226,11 @@ func (h *Handler) query(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	backward := req.ScanIndexForward != nil && !*req.ScanIndexForward
+	scratch := bufPool.Get().(*[]byte)
+	defer putBuf(scratch)
 	pg, err := h.svc.Query(ctx, dynamo.QueryInput{Table: *req.TableName, Index: req.IndexName, Hash: hash, Range: rc,
 		Backward: backward, Limit: limit, Start: req.ExclusiveStartKey, Filter: filter, Consistent: req.ConsistentRead,
-		Raw: proj == nil})
+		Raw: proj == nil, Scratch: scratch})
 	if err != nil {
 		return nil, err
 	}
