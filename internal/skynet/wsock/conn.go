@@ -72,6 +72,7 @@ type Conn struct {
 	closed      bool
 	closeReason string
 	notified    bool
+	deferred    bool // in the poller's dirty list: a worker writes c.out
 }
 
 // RemoteAddr is the client's IP address without the port.
@@ -99,7 +100,23 @@ type Poller struct {
 	work   chan *Conn    // hands a readable connection to an idle reader
 	done   chan struct{} // closed by Close: idle readers leave
 	idle   int           // idle readers (under mu)
+
+	// Write coalescing (see beginBatch): while a reader is decoding a
+	// read's frames, writes are queued and the connections listed in
+	// dirty; the reader writes them all when the read's frames are done,
+	// so a burst of frames to one connection costs one write(2).
+	bmu    sync.Mutex
+	active int     // readers inside a batch
+	dirty  []*Conn // connections with deferred writes
+	spare  []*Conn
+	// batchTimer writes the dirty list if no batch ends for batchMaxDelay
+	// (a reader blocked in a slow handler must not hold others' writes)
+	batchTimer *time.Timer
+	timerArmed bool
 }
+
+// batchMaxDelay bounds how long a deferred write waits for a batch to end.
+const batchMaxDelay = 500 * time.Microsecond
 
 const readBufSize = 4096
 
@@ -134,6 +151,8 @@ func NewPoller(cfg Config) (*Poller, error) {
 	}
 	p := &Poller{cfg: cfg, log: log, epfd: epfd, epf: f, eprc: rc, conns: map[int]*Conn{}, work: make(chan *Conn), done: make(chan struct{})}
 	p.bufs.New = func() any { b := make([]byte, readBufSize); return &b }
+	p.batchTimer = time.AfterFunc(time.Hour, p.batchTimeout)
+	p.batchTimer.Stop()
 	p.loopWG.Add(1)
 	go p.loop()
 	return p, nil
@@ -172,6 +191,7 @@ func (p *Poller) Close() {
 	close(p.done)
 	p.Each(func(c *Conn) { c.CloseWith(CloseGoingAway, "server shutting down") })
 	p.wg.Wait() // readers, flushers and closers finish: every conn is out of the set
+	p.batchTimer.Stop()
 	p.epf.Close()
 	p.loopWG.Wait()
 }
@@ -426,7 +446,13 @@ func (c *Conn) serve() {
 			break
 		}
 		c.lastRead.Store(time.Now().UnixNano())
-		if !c.consume(buf[:n]) {
+		c.p.beginBatch()
+		ok := c.consume(buf[:n])
+		c.p.endBatch()
+		if !ok || n < len(buf) {
+			// a short read took what the socket held: re-arm rather
+			// than pay a read(2) that says EAGAIN (EPOLL_CTL_MOD reports
+			// bytes that arrived meanwhile at once)
 			break
 		}
 	}
@@ -575,7 +601,12 @@ func (c *Conn) writeFrame(op byte, p []byte) error {
 		return ErrClosed
 	}
 	c.out = AppendFrame(c.out, op, p)
-	if c.writing {
+	if c.writing || c.deferred {
+		c.mu.Unlock()
+		return nil
+	}
+	if c.p.deferWrite(c) {
+		c.deferred = true
 		c.mu.Unlock()
 		return nil
 	}
@@ -594,6 +625,100 @@ func (c *Conn) writeFrame(op byte, p []byte) error {
 	}
 	c.mu.Unlock()
 	return nil
+}
+
+// beginBatch marks a reader decoding a read's frames: writes made
+// meanwhile (by it or by anyone) are deferred to the end of a batch.
+func (p *Poller) beginBatch() {
+	p.bmu.Lock()
+	p.active++
+	p.bmu.Unlock()
+}
+
+// endBatch ends a reader's batch and writes every deferred connection.
+func (p *Poller) endBatch() {
+	p.bmu.Lock()
+	p.active--
+	p.flushDirtyLocked()
+}
+
+// deferWrite lists c (whose mu is held) for a batch's end when a batch is
+// running; false means the caller writes now.
+func (p *Poller) deferWrite(c *Conn) bool {
+	p.bmu.Lock()
+	defer p.bmu.Unlock()
+	if p.active == 0 {
+		return false
+	}
+	p.dirty = append(p.dirty, c)
+	if !p.timerArmed {
+		p.timerArmed = true
+		p.batchTimer.Reset(batchMaxDelay)
+	}
+	return true
+}
+
+func (p *Poller) batchTimeout() {
+	p.mu.Lock() // tracked like every goroutine of the poller
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.wg.Add(1)
+	p.mu.Unlock()
+	defer p.wg.Done()
+	p.bmu.Lock()
+	p.timerArmed = false
+	p.flushDirtyLocked()
+}
+
+// flushDirtyLocked takes the dirty list (p.bmu held; released here) and
+// writes each connection's queue.
+func (p *Poller) flushDirtyLocked() {
+	if len(p.dirty) == 0 {
+		p.bmu.Unlock()
+		return
+	}
+	list := p.dirty
+	p.dirty = p.spare[:0]
+	p.spare = nil
+	if p.timerArmed {
+		p.timerArmed = false
+		p.batchTimer.Stop()
+	}
+	p.bmu.Unlock()
+	for i, c := range list {
+		c.writeDeferred()
+		list[i] = nil
+	}
+	p.bmu.Lock()
+	if p.spare == nil && cap(list) <= 1024 {
+		p.spare = list[:0]
+	}
+	p.bmu.Unlock()
+}
+
+// writeDeferred writes what was queued while c was in the dirty list.
+func (c *Conn) writeDeferred() {
+	c.mu.Lock()
+	c.deferred = false
+	if c.closed || c.writing || len(c.out) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	if err := c.writeNowLocked(); err != nil {
+		c.closed = true
+		c.closeReason = "write: " + err.Error()
+		c.mu.Unlock()
+		c.finishAsync()
+		return
+	}
+	if len(c.out) > 0 {
+		c.writing = true
+		c.p.wg.Add(1)
+		go c.flush()
+	}
+	c.mu.Unlock()
 }
 
 // writeNowLocked writes as much of c.out as the socket takes without
