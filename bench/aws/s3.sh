@@ -5,9 +5,14 @@
 #
 #   s3-put-1KiB / s3-get-1KiB / s3-put-1MiB / s3-get-1MiB (aws-sdk-go-v2)
 #       against skyhub and moto
+#   s3-rawput-1KiB / s3-rawget-1KiB (prebuilt requests on a lean HTTP/1.1
+#       client, runner.RawConn) against skyhub and moto
 #   s3-rawget-1KiB vs s3-rawpost-1KiB on httpbare       -> reads vs bare
 #   s3-rawput-1KiB vs s3-rawpost-1KiB on httpbare -fsync -> durable writes
 #       (the same raw generator, no SDK cost, 64 clients)
+#   after each Skyhub scenario: "server-cpu": Skyhub's CPU time per
+#       operation over the run (from /proc/<pid>/stat), the steadier figure
+#       on a shared machine
 #   cold start: exec to first /healthz answer; idle RSS after start
 #
 # Servers on CPU 0, generators on CPU 1 (taskset, when present). Every
@@ -73,15 +78,30 @@ PIDS+=($!)
 wait_port "$SKY_AWS"; wait_port "$MOTO"; wait_port "$BARE"; wait_port "$FSYNC"
 
 B="timeout 300 ${LPIN[*]} $WORK/s3bench"
+ticks() { awk '{print $14+$15}' /proc/"$1"/stat; }
+# sky ARGS...: one Skyhub scenario, then its server CPU per operation.
+sky() {
+	local t0 out
+	t0=$(ticks "$SKY_PID")
+	out=$($B -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub "$@")
+	echo "$out"
+	awk -v t="$(($(ticks "$SKY_PID") - t0))" -v hz="$(getconf CLK_TCK)" -v ops="$(echo "$out" | awk '{print $3}')" -v d="$DUR" \
+		'BEGIN { sub(/s$/, "", d); if (ops > 0) printf "server-cpu skyhub %.1f us/op (whole run, warm-up and prefill included)\n", t / hz * 1e6 / (ops * (d + 1)) }'
+}
 for size in 1024 1048576; do
 	for sc in put get; do
-		$B -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario $sc -size $size -c "$CONC" -d "$DUR" -bucket "sky$sc$size"
+		sky -scenario $sc -size $size -c "$CONC" -d "$DUR" -bucket "sky$sc$size"
 		$B -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario $sc -size $size -c "$CONC" -d "$MOTO_DUR" -bucket "moto$sc$size" || true
 	done
 done
+# The same operations without SDK cost, against both.
+for sc in rawput rawget; do
+	sky -scenario $sc -size 1024 -c "$CONC" -d "$DUR" -bucket "sky$sc"
+	$B -endpoint "http://127.0.0.1:$MOTO" -target moto -scenario $sc -size 1024 -c "$CONC" -d "$MOTO_DUR" -bucket "moto$sc" || true
+done
 # Limits: the same raw generator against Skyhub and the bare references.
 $B -endpoint "http://127.0.0.1:$BARE/" -target httpbare -scenario rawpost -size 1024 -c 64 -d "$DUR"
-$B -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawget -size 1024 -c 64 -d "$DUR" -bucket rawget
+sky -scenario rawget -size 1024 -c 64 -d "$DUR" -bucket rawget
 $B -endpoint "http://127.0.0.1:$FSYNC/" -target httpbare-fsync -scenario rawpost -size 1024 -c 64 -d "$DUR"
-$B -endpoint "http://127.0.0.1:$SKY_AWS" -target skyhub -scenario rawput -size 1024 -c 64 -d "$DUR" -bucket rawput
+sky -scenario rawput -size 1024 -c 64 -d "$DUR" -bucket rawput
 echo "idle-rss-after skyhub $(awk '/VmRSS/{print $2}' /proc/"$SKY_PID"/status) KiB"
