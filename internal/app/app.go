@@ -209,7 +209,13 @@ func (a *App) Start() error {
 			go l.serve(ln)
 			continue
 		}
-		s := httpx.Serve(l.name, ln, l.handler, a.Log)
+		var s *httpx.Server
+		if l.name == "aws" && a.Cfg.AWS.HTTPServer != "net/http" {
+			// The AWS edge: lean HTTP/1.1, h2c handed to net/http below.
+			s = httpx.ServeLean(l.name, ln, l.handler, a.Log)
+		} else {
+			s = httpx.Serve(l.name, ln, l.handler, a.Log)
+		}
 		if l.h2c {
 			p := new(http.Protocols)
 			p.SetHTTP1(true)

@@ -109,6 +109,10 @@ type AWSConfig struct {
 	Extra json.RawMessage `json:"extra,omitempty"`
 	// Kinesis configures the Kinesis Data Streams service.
 	Kinesis KinesisConfig `json:"kinesis"`
+	// HTTPServer serves the AWS listener's HTTP/1.1: "lean" (the default,
+	// internal/httpx/h1) or "net/http" (the fallback). h2c goes to net/http
+	// either way.
+	HTTPServer string `json:"httpServer"`
 }
 
 // KinesisConfig is the "aws.kinesis" key.
@@ -159,10 +163,11 @@ func Default() Config {
 			OutboundQueueBytes: 4 << 20,
 		},
 		AWS: AWSConfig{
-			Port:      4566,
-			Region:    "us-east-1",
-			AccountID: "000000000000",
-			Kinesis:   KinesisConfig{StatusDelay: Duration(200 * time.Millisecond), ShardLimit: 500},
+			Port:       4566,
+			Region:     "us-east-1",
+			AccountID:  "000000000000",
+			Kinesis:    KinesisConfig{StatusDelay: Duration(200 * time.Millisecond), ShardLimit: 500},
+			HTTPServer: "lean",
 		},
 	}
 }
@@ -210,6 +215,7 @@ func (c *Config) envVars() map[string]func(string) error {
 		"SKYHUB_LOG_FORMAT":          func(s string) error { c.Log.Format = s; return nil },
 		"SKYHUB_AWS_PORT":            intv(&c.AWS.Port),
 		"SKYHUB_WAMP_RAW_PORT":       intv(&c.WAMP.RawSocketPort),
+		"SKYHUB_AWS_HTTP_SERVER":     func(s string) error { c.AWS.HTTPServer = s; return nil },
 		"SKYHUB_WAMP_UNIVERSAL_PORT": intv(&c.WAMP.UniversalPort),
 		"SKYHUB_RATE_LIMIT": func(s string) error {
 			f, err := strconv.ParseFloat(s, 64)
@@ -284,6 +290,11 @@ func (c *Config) Validate() error {
 	}
 	port("port", c.Port, true)
 	port("aws.port", c.AWS.Port, true)
+	switch c.AWS.HTTPServer {
+	case "", "lean", "net/http":
+	default:
+		p = append(p, fmt.Errorf("aws.httpServer: %q is not \"lean\" or \"net/http\"", c.AWS.HTTPServer))
+	}
 	if c.AWS.Kinesis.StatusDelay < 0 || c.AWS.Kinesis.ShardLimit < 0 {
 		p = append(p, errors.New("aws.kinesis: statusDelay and shardLimit must be >= 0"))
 	}

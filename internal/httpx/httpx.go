@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"skyhub/internal/httpx/h1"
 )
 
 // Server is one HTTP listener with graceful shutdown.
@@ -21,6 +23,10 @@ type Server struct {
 	log  *slog.Logger
 	done chan error
 	once sync.Once
+	// lean, when set (ServeLean), serves HTTP/1.1; srv then serves only the
+	// h2c connections handed over through h2ln.
+	lean *h1.Server
+	h2ln *h1.ChanListener
 }
 
 // Listen binds addr (":0" picks a free port) and prepares to serve h.
@@ -55,6 +61,10 @@ func (s *Server) HTTPServer() *http.Server { return s.srv }
 
 // Start serves in the background.
 func (s *Server) Start() {
+	if s.lean != nil {
+		s.startLean()
+		return
+	}
 	go func() {
 		err := s.srv.Serve(s.ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -73,6 +83,10 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	s.once.Do(func() {
+		if s.lean != nil {
+			err = s.shutdownLean(ctx)
+			return
+		}
 		err = s.srv.Shutdown(ctx)
 		if err != nil {
 			s.srv.Close()
