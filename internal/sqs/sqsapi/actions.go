@@ -3,6 +3,7 @@ package sqsapi
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/xml"
 	"strconv"
 
@@ -268,6 +269,45 @@ type sendResultJSON struct {
 	SequenceNumber               string `json:"SequenceNumber,omitempty"`
 }
 
+// appendTo renders the result as encoding/json would (field order, omitted
+// empty fields), without reflection: SendMessage answers are on the hot path.
+func (r sendResultJSON) appendTo(b []byte) []byte {
+	b = append(b, '{')
+	field := func(name, v string, omitEmpty bool) {
+		if omitEmpty && v == "" {
+			return
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		b = appendJSONString(b, v)
+	}
+	field("Id", r.ID, true)
+	field("MessageId", r.MessageID, false)
+	field("MD5OfMessageBody", r.MD5OfMessageBody, false)
+	field("MD5OfMessageAttributes", r.MD5OfMessageAttributes, true)
+	field("MD5OfMessageSystemAttributes", r.MD5OfMessageSystemAttributes, true)
+	field("SequenceNumber", r.SequenceNumber, true)
+	return append(b, '}')
+}
+
+// appendJSONString quotes s; anything beyond plain printable ASCII goes
+// through encoding/json so the escaping stays exactly its own.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
 func sendJSON(id string, r sqs.SendResult) sendResultJSON {
 	return sendResultJSON{ID: id, MessageID: r.MessageID, MD5OfMessageBody: r.MD5OfBody,
 		MD5OfMessageAttributes: r.MD5OfAttributes, MD5OfMessageSystemAttributes: r.MD5OfSystemAttrs,
@@ -316,9 +356,12 @@ func (a *API) sendMessage(c *call) error {
 		return err
 	}
 	a.metrics.messages.WithLabelValues("sent").Inc()
+	if c.json {
+		return c.reply(sendJSON("", r).appendTo(nil), nil)
+	}
 	b := &xb{}
 	sendXML(b, r)
-	return c.reply(sendJSON("", r), b)
+	return c.reply(nil, b)
 }
 
 func validEntryID(id string) bool {

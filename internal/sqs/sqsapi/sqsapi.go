@@ -91,7 +91,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.max))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, a.max), r.ContentLength, a.max)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -240,4 +240,28 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// readBody reads a request body: with a declared length into one exact
+// buffer (then whatever follows, which the limit still bounds), else growing.
+func readBody(r io.Reader, declared, max int64) ([]byte, error) {
+	if declared < 0 || declared > max {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, declared)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	var probe [1]byte
+	if n, err := io.ReadFull(r, probe[:]); n == 0 {
+		if err == io.EOF {
+			return buf, nil
+		}
+		return nil, err
+	}
+	rest, err := io.ReadAll(r)
+	return append(append(buf, probe[0]), rest...), err
 }

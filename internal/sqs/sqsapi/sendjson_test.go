@@ -1,0 +1,25 @@
+package sqsapi
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// The hand-written SendMessage answer must be byte-for-byte what
+// encoding/json renders, escapes included.
+func TestSendResultJSONMatchesEncodingJSON(t *testing.T) {
+	for _, r := range []sendResultJSON{
+		{MessageID: "0b1f4a2e-8d3c-4f5e-9a6b-7c8d9e0f1a2b", MD5OfMessageBody: "d41d8cd98f00b204e9800998ecf8427e"},
+		{ID: "e-1", MessageID: "m", MD5OfMessageBody: "x", MD5OfMessageAttributes: "a", MD5OfMessageSystemAttributes: "s", SequenceNumber: "18"},
+		{ID: `quo"te\back<tag>&amp`, MessageID: "tab\there\x01", MD5OfMessageBody: "é €"},
+		{},
+	} {
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.appendTo(nil); string(got) != string(want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+}
