@@ -426,28 +426,18 @@ func (s *Service) Write(ctx context.Context, op WriteOp) (WriteResult, error) {
 }
 
 // blindPut writes an unconditional put on a table without indexes or a
-// stream: nothing depends on the previous version but the table's item count
-// and size, which its stored form gives without decoding it. (Rewriting an
-// unchanged item is then a write of identical bytes, invisible to readers.)
-// The caller holds the item's stripe and the table's schema lock.
+// stream. Nothing depends on the previous version then but the table's item
+// count and size, so the put neither reads nor decodes it: it marks the
+// table for a recount, which the next DescribeTable (or UpdateTable,
+// DeleteTable) does under the schema lock, so descriptions stay exact. (An
+// unchanged item is then rewritten with identical bytes, invisible to
+// readers; with no stream there is no record to suppress.) The caller holds
+// the item's stripe and the table's schema lock for reading.
 func (s *Service) blindPut(ctx context.Context, t *table, key []byte, op *WriteOp) (WriteResult, error) {
-	raw, err := s.kv.Get(ctx, key)
-	if err != nil && errs.KindOf(err) != errs.NotFound {
-		return WriteResult{}, err
-	}
-	oldSize := 0
-	if raw != nil {
-		if oldSize, err = attr.StoredSize(raw); err != nil {
-			return WriteResult{}, errs.E("dynamo.read", errs.Internal, err)
-		}
-	}
+	t.recount.Store(true)
 	if err := s.kv.Write(ctx, kv.Set(key, attr.EncodeItem(nil, op.Item))); err != nil {
 		return WriteResult{}, err
 	}
-	if raw == nil {
-		t.items.Add(1)
-	}
-	t.bytes.Add(int64(op.Item.Size() - oldSize))
 	return WriteResult{New: op.Item}, nil
 }
 

@@ -87,6 +87,9 @@ type table struct {
 	schema  sync.RWMutex // write-locked while an index is backfilled
 	items   atomic.Int64
 	bytes   atomic.Int64
+	// recount: blind puts (see blindPut) wrote since items and bytes were
+	// last counted; the next description counts them again.
+	recount atomic.Bool
 	stream  streamState
 	deleted atomic.Bool
 }
@@ -175,19 +178,50 @@ func (s *Service) Close() error {
 }
 
 func (s *Service) loadCounts(ctx context.Context, t *table) error {
+	if err := s.countItems(ctx, t); err != nil {
+		return err
+	}
+	return s.loadStream(ctx, t)
+}
+
+// countItems sets the table's item count and size (Item.Size, as the write
+// path counts) from its stored items. Writers must be excluded (t.schema
+// write-locked, or the table not yet in use).
+func (s *Service) countItems(ctx context.Context, t *table) error {
 	def := t.def.Load()
 	var n, b int64
+	t.recount.Store(false)
 	err := kv.Scan(ctx, s.kv, kv.Prefix(itemPrefix(def.ID)), func(k, v []byte) bool {
 		n++
-		b += int64(len(v))
+		if size, err := attr.StoredSize(v); err == nil {
+			b += int64(size)
+		} else {
+			b += int64(len(v))
+		}
 		return true
 	})
 	t.items.Store(n)
 	t.bytes.Store(b)
-	if err != nil {
-		return err
+	return err
+}
+
+// freshCounts recounts a table that blind puts have written since its last
+// count; locked says the caller already holds t.schema for writing.
+func (s *Service) freshCounts(ctx context.Context, t *table, locked bool) {
+	if !t.recount.Load() {
+		return
 	}
-	return s.loadStream(ctx, t)
+	if !locked {
+		t.schema.Lock()
+		defer t.schema.Unlock()
+		if !t.recount.Load() {
+			return
+		}
+	}
+	if err := s.countItems(ctx, t); err != nil {
+		t.recount.Store(true)
+		s.log.Warn("dynamodb: counting items failed", "table", t.def.Load().Name, "err", err)
+	}
 }
 
 func idBytes(id uint64) []byte {
@@ -420,6 +454,7 @@ func (s *Service) DescribeTable(ctx context.Context, name string) (Description, 
 	if err != nil {
 		return Description{}, errs.E("dynamo.DescribeTable", errs.NotFound, "Requested resource not found: Table: "+name+" not found")
 	}
+	s.freshCounts(ctx, t, false)
 	return s.describe(t), nil
 }
 
@@ -441,6 +476,7 @@ func (s *Service) DeleteTable(ctx context.Context, name string) (Description, er
 	t.schema.Lock()
 	defer t.schema.Unlock()
 	t.deleted.Store(true)
+	s.freshCounts(ctx, t, true)
 	d := s.describe(t)
 	id := idBytes(def.ID)
 	ops := []kv.Op{kv.Del(append(append([]byte(nil), prefixMeta...), name...))}
@@ -638,6 +674,7 @@ func (s *Service) UpdateTable(ctx context.Context, in UpdateInput) (Description,
 		return Description{}, err
 	}
 	t.def.Store(&def)
+	s.freshCounts(ctx, t, true)
 	return s.describe(t), nil
 }
 
