@@ -83,10 +83,10 @@ type Table struct {
 
 // table is a live table: its definition plus counters.
 type table struct {
-	def     atomic.Pointer[Table]
-	schema  sync.RWMutex // write-locked while an index is backfilled
-	items   atomic.Int64
-	bytes   atomic.Int64
+	def    atomic.Pointer[Table]
+	schema sync.RWMutex // write-locked while an index is backfilled
+	items  atomic.Int64
+	bytes  atomic.Int64
 	// recount: blind puts (see blindPut) wrote since items and bytes were
 	// last counted; the next description counts them again.
 	recount atomic.Bool
