@@ -2,7 +2,6 @@ package h1
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -138,8 +137,8 @@ func (c *conn) handle(ex *exchange) (keep bool) {
 		if b.expect && !b.continued {
 			return false // the client still waits for 100 Continue
 		}
-		n, err := io.CopyN(io.Discard, b, 256<<10)
-		if err != io.EOF && (err != nil || n == 256<<10) {
+		n, err := io.CopyN(io.Discard, readerOnly{b.read}, maxDiscard)
+		if err != io.EOF && (err != nil || n == maxDiscard) {
 			return false
 		}
 	}
@@ -221,6 +220,14 @@ func appendInt(b []byte, n int64) []byte {
 
 var crlf = []byte("\r\n")
 
+// maxDiscard is how much of an unread request body the server reads to
+// keep the connection.
+const maxDiscard = 256 << 10
+
+type readerOnly struct{ read func([]byte) (int, error) }
+
+func (r readerOnly) Read(p []byte) (int, error) { return r.read(p) }
+
 // readLine returns the next line (without CRLF or LF) from br; for lines
 // longer than br's buffer it gathers them in c.hdr. limit bounds its length.
 func (c *conn) readLine(limit int) ([]byte, error) {
@@ -257,5 +264,3 @@ func trimEOL(l []byte) []byte {
 	}
 	return l
 }
-
-var _ = bytes.Equal

@@ -207,6 +207,13 @@ func (w *response) commit(final bool) {
 			}
 		}
 	}
+	if b := w.b; b.kind != bodyNone && !b.eof {
+		// An unusable or unread request body: the client cannot send its
+		// next request on this connection.
+		if b.err != nil || b.expect && !b.continued || b.kind == bodyLength && b.left > maxDiscard {
+			keep = false
+		}
+	}
 	if !keep {
 		w.closeAfter = true
 	}
