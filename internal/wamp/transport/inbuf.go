@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"skyhub/internal/wamp/codec"
 )
@@ -17,7 +18,37 @@ const readBufSize = 16 << 10
 // bufPools hold the server's reusable buffers.
 type bufPools struct {
 	read sync.Pool // *[readBufSize]byte
-	out  sync.Pool // *[]byte, outbound message bodies
+	out  sync.Pool // *[]byte, outbound message bodies up to 64 KiB
+	// large holds buffers of 64 KiB to 1 MiB: big inbound messages and
+	// their reassembly, big outbound bodies. Nothing in it survives two
+	// garbage collections, so an idle server keeps none.
+	large sync.Pool // *[]byte
+}
+
+const (
+	smallBufMax = 64 << 10
+	largeBufMax = 1 << 20
+)
+
+// getLarge returns an empty buffer, with capacity n when a pooled one is
+// big enough (a fresh one of capacity n otherwise).
+func (bp *bufPools) getLarge(n int) []byte {
+	if v, ok := bp.large.Get().(*[]byte); ok {
+		if cap(*v) >= n {
+			return (*v)[:0]
+		}
+		bp.large.Put(v)
+	}
+	return make([]byte, 0, n)
+}
+
+// putLarge keeps b for reuse when its size suits the large pool.
+func (bp *bufPools) putLarge(b []byte) {
+	if cap(b) <= smallBufMax || cap(b) > largeBufMax {
+		return
+	}
+	b = b[:0]
+	bp.large.Put(&b)
 }
 
 func (s *Server) getBuf() []byte {
@@ -28,7 +59,8 @@ func (s *Server) getBuf() []byte {
 }
 
 func (s *Server) putBuf(b []byte) {
-	if cap(b) > 64<<10 {
+	if cap(b) > smallBufMax {
+		s.bufs.putLarge(b)
 		return
 	}
 	b = b[:0]
@@ -50,15 +82,23 @@ func (s *Server) cacheSlot(sp codec.Subprotocol) *atomic.Pointer[encoded] {
 // consumed.
 type inbuf struct {
 	c    net.Conn
+	rc   syscall.RawConn // c's descriptor, when it has one: reads go straight into a pooled buffer
 	pool *bufPools
 	tiny [128]byte // one small message arrives with a single read
 	buf  *[readBufSize]byte
 	r, w int
+	lent []byte // the large buffer readLarge returned last, until release
 }
 
 // fill makes n bytes (n <= readBufSize) available at buf[r:].
 func (b *inbuf) fill(n int) error {
 	for b.w-b.r < n {
+		if b.rc != nil {
+			if err := b.rawFill(n); err != nil {
+				return err
+			}
+			continue
+		}
 		if b.buf == nil {
 			k, err := b.c.Read(b.tiny[:])
 			if k > 0 {
@@ -84,6 +124,68 @@ func (b *inbuf) fill(n int) error {
 				err = io.ErrUnexpectedEOF
 			}
 			return err
+		}
+	}
+	return nil
+}
+
+// rawFill does one read on the descriptor into the pooled buffer, taking
+// the buffer only once the socket is readable and handing it back while
+// waiting with nothing buffered (so an idle connection holds none). One
+// read gets as much as has arrived, not just a first small piece.
+func (b *inbuf) rawFill(n int) error {
+	var k int
+	var rerr error
+	err := b.rc.Read(func(fd uintptr) bool {
+		if b.buf == nil {
+			b.get()
+		}
+		if b.r > 0 && (b.r == b.w || len(b.buf)-b.r < n) {
+			copy(b.buf[:], b.buf[b.r:b.w])
+			b.w -= b.r
+			b.r = 0
+		}
+		for {
+			k, rerr = syscall.Read(int(fd), b.buf[b.w:])
+			if rerr != syscall.EINTR {
+				break
+			}
+		}
+		if rerr == syscall.EAGAIN {
+			if b.r == b.w {
+				b.release(true)
+			}
+			return false // wait until readable
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if rerr != nil {
+		return rerr
+	}
+	if k <= 0 {
+		if b.w-b.r > 0 {
+			return io.ErrUnexpectedEOF
+		}
+		return io.EOF
+	}
+	b.w += k
+	return nil
+}
+
+// rawConnOf returns c's descriptor for direct reads, or nil.
+func rawConnOf(c net.Conn) syscall.RawConn {
+	switch t := c.(type) {
+	case *net.TCPConn:
+		rc, err := t.SyscallConn()
+		if err == nil {
+			return rc
+		}
+	case *prefixConn:
+		if len(t.pre) == 0 {
+			return rawConnOf(t.Conn)
 		}
 	}
 	return nil
@@ -123,26 +225,39 @@ func (b *inbuf) readInto(dst []byte) error {
 }
 
 // readLarge reads an n-byte payload too big for the pooled buffer into a
-// fresh slice, growing it as data arrives (a header alone cannot make the
+// large buffer from the pool (valid until release), growing it as data
+// arrives when the pooled one is smaller (a header alone cannot make the
 // server allocate the full claimed length).
 func (b *inbuf) readLarge(n int) ([]byte, error) {
-	out := make([]byte, 0, min(n, 256<<10))
+	b.putLent()
+	out := b.pool.getLarge(min(n, 256<<10))
 	for len(out) < n {
 		if len(out) == cap(out) {
 			out = slices.Grow(out, min(n-len(out), cap(out))) // at most doubles
 		}
 		k := min(n-len(out), cap(out)-len(out))
 		if err := b.readInto(out[len(out) : len(out)+k]); err != nil {
+			b.pool.putLarge(out)
 			return nil, err
 		}
 		out = out[:len(out)+k]
 	}
+	b.lent = out
 	return out, nil
+}
+
+// putLent gives the buffer readLarge lent back to the pool.
+func (b *inbuf) putLent() {
+	if b.lent != nil {
+		b.pool.putLarge(b.lent)
+		b.lent = nil
+	}
 }
 
 // release gives the pooled buffer back when everything in it has been
 // consumed (or unconditionally, when the connection is done).
 func (b *inbuf) release(force bool) {
+	b.putLent()
 	if b.buf == nil || (!force && b.r != b.w) {
 		return
 	}

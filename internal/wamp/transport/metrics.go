@@ -13,6 +13,7 @@ type metrics struct {
 	msgsIn, msgsOut prometheus.Counter
 	bytesIn         prometheus.Counter
 	bytesOut        prometheus.Counter
+	writes          prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -49,10 +50,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "skyhub_wamp_transport_bytes_received_total", Help: "WAMP message bytes received."}),
 		bytesOut: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "skyhub_wamp_transport_bytes_sent_total", Help: "WAMP message bytes queued for sending."}),
+		writes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "skyhub_wamp_transport_writes_total",
+			Help: "Socket writes (writev calls) of queued frames; messages_sent_total / writes_total is how many frames each write coalesced."}),
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.sessions, m.connections, m.overflow, m.tooLarge,
-			m.protocolErrors, m.handshakeErrors, m.msgsIn, m.msgsOut, m.bytesIn, m.bytesOut} {
+			m.protocolErrors, m.handshakeErrors, m.msgsIn, m.msgsOut, m.bytesIn, m.bytesOut, m.writes} {
 			reg.MustRegister(c)
 		}
 	}

@@ -3,6 +3,7 @@ package transport
 import (
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,10 +70,17 @@ type peer struct {
 	writer    sync.WaitGroup
 }
 
+// recvBuffer is how many decoded messages may wait for the router: the
+// reader hands over everything one socket read brought without a goroutine
+// switch per message, and the router routes them in one go (so replies to
+// the same peer leave in one write).
+const recvBuffer = 8
+
 func (s *Server) newPeer(c net.Conn, fr framing, sp codec.Subprotocol, kind string) *peer {
 	p := &peer{s: s, conn: c, fr: fr, sp: sp, kind: kind,
-		recv: make(chan wamp.Message), done: make(chan struct{})}
+		recv: make(chan wamp.Message, recvBuffer), done: make(chan struct{})}
 	p.in.c = c
+	p.in.rc = rawConnOf(c)
 	p.in.pool = &s.bufs
 	return p
 }
@@ -153,7 +161,11 @@ func (p *peer) encode(msg wamp.Message) ([]byte, bool, error) {
 	}
 	var buf []byte
 	if !isEvent {
-		buf = p.s.getBuf()
+		if h := sizeHint(msg); h > smallBufMax/2 {
+			buf = p.s.bufs.getLarge(h + h/8 + 512) // binary in JSON grows by 4/3
+		} else {
+			buf = p.s.getBuf()
+		}
 	}
 	body, err := p.sp.AppendFrame(buf, l)
 	if err != nil {
@@ -167,6 +179,33 @@ func (p *peer) encode(msg wamp.Message) ([]byte, bool, error) {
 		return body, false, nil
 	}
 	return body, true, nil
+}
+
+// sizeHint is a lower bound of msg's encoded size from its positional
+// arguments' strings and byte strings, so a large body is encoded into a
+// buffer of about the right size instead of growing one many times.
+func sizeHint(msg wamp.Message) int {
+	var args wamp.List
+	switch m := msg.(type) {
+	case *wamp.Invocation:
+		args = m.Arguments
+	case *wamp.Result:
+		args = m.Arguments
+	case *wamp.Error:
+		args = m.Arguments
+	default:
+		return 0
+	}
+	n := 0
+	for _, a := range args {
+		switch v := a.(type) {
+		case []byte:
+			n += len(v) * 4 / 3
+		case string:
+			n += len(v)
+		}
+	}
+	return n
 }
 
 // tooLarge applies the oversize policy: an EVENT is dropped (counted and
@@ -306,31 +345,27 @@ func (p *peer) writeLoop() {
 	var iov net.Buffers
 	var hdrs []byte
 	var hl []int
+	var deadline time.Time // the write deadline last set
 	for {
+		// Let every goroutine that is already runnable (readers woken by
+		// the same poll, sessions routing to this peer) queue first: under
+		// load that turns many small writes into one writev.
+		runtime.Gosched()
 		p.mu.Lock()
 		batch := p.q
 		p.q = nil
-		if len(batch) == 0 {
-			closing := p.closing && !p.wclosed
-			if closing {
-				p.wclosed = true
-			}
+		// When closing and this drains the queue, the close frame goes out
+		// in the same write.
+		final := p.closing && !p.wclosed
+		if final {
+			p.wclosed = true
+		}
+		if len(batch) == 0 && !final {
 			p.writing = false
-			code, msg := p.closeCode, p.closeMsg
 			p.mu.Unlock()
-			if closing {
-				if f := p.fr.closeFrame(code, msg); f != nil {
-					p.conn.Write(f)
-				}
-				if tc, ok := p.conn.(interface{ CloseWrite() error }); ok {
-					tc.CloseWrite()
-				} else {
-					p.conn.Close()
-				}
-			}
 			return
 		}
-		closing := p.closing
+		code, msg := p.closeCode, p.closeMsg
 		p.mu.Unlock()
 
 		iov = iov[:0]
@@ -346,16 +381,30 @@ func (p *peer) writeLoop() {
 			hl = append(hl, len(hdrs)-start)
 			n += len(it.body)
 		}
-		if !closing {
-			p.conn.SetWriteDeadline(time.Now().Add(p.s.cfg.WriteTimeout))
+		if !final { // closing set its own deadline
+			// Refresh the deadline only when a quarter of it has passed:
+			// resetting the poller's timer on every write costs more.
+			if now := time.Now(); deadline.Sub(now) < p.s.cfg.WriteTimeout*3/4 {
+				deadline = now.Add(p.s.cfg.WriteTimeout)
+				p.conn.SetWriteDeadline(deadline)
+			}
 		}
 		off := 0
 		for i := range batch {
 			iov = append(iov, hdrs[off:off+hl[i]], batch[i].body)
 			off += hl[i]
 		}
-		w := iov // WriteTo consumes its receiver; keep iov's backing array
-		_, err := w.WriteTo(p.conn)
+		if final {
+			if f := p.fr.closeFrame(code, msg); f != nil {
+				iov = append(iov, f)
+			}
+		}
+		var err error
+		if len(iov) > 0 {
+			w := iov // WriteTo consumes its receiver; keep iov's backing array
+			_, err = w.WriteTo(p.conn)
+			p.s.m.writes.Inc()
+		}
 		clear(iov)
 		for _, it := range batch {
 			if it.pool {
@@ -364,11 +413,17 @@ func (p *peer) writeLoop() {
 		}
 		p.mu.Lock()
 		p.qBytes -= n
-		if err != nil {
+		if err != nil || final {
 			p.wclosed = true
 			p.writing = false
 			p.mu.Unlock()
-			p.conn.Close()
+			if err != nil {
+				p.conn.Close()
+			} else if tc, ok := p.conn.(interface{ CloseWrite() error }); ok {
+				tc.CloseWrite()
+			} else {
+				p.conn.Close()
+			}
 			return
 		}
 		p.mu.Unlock()

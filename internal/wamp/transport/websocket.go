@@ -303,18 +303,19 @@ func (p *peer) wsReadLoop() {
 		if !fin || fragOp != 0 {
 			if fragOp == 0 {
 				fragOp = op
-				frag = make([]byte, 0, 4*len(payload))
+				frag = p.in.pool.getLarge(4 * len(payload))
 			}
 			if len(frag)+len(payload) > cap(frag) {
 				// Double (append grows large slices by only 1.25x).
 				frag = slices.Grow(frag, max(len(payload), cap(frag)))
 			}
 			frag = append(frag, payload...)
+			p.in.putLent() // copied
 			if !fin {
 				continue // keep the read buffer: the next fragment follows
 			}
 			payload, op = frag, fragOp
-			frag, fragOp = nil, 0
+			fragOp = 0
 		}
 		if op == opText && !utf8.Valid(payload) {
 			p.wsFail(&wsError{1007, "text message is not valid UTF-8"})
@@ -322,6 +323,10 @@ func (p *peer) wsReadLoop() {
 		}
 		if !p.handleMessage(payload) {
 			return
+		}
+		if frag != nil { // decoding copied what it keeps
+			p.in.pool.putLarge(frag)
+			frag = nil
 		}
 		p.in.release(false)
 	}
