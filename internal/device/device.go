@@ -646,7 +646,13 @@ func eventUUIDs(ev Device) []string {
 // indexed under every uuid it concerns; it stamps timestamp (when absent)
 // and returns the event's id. A "token" field is never logged.
 func (r *Registry) LogEvent(ctx context.Context, code int, ev Device) (string, error) {
-	ops, id, err := r.EventOps(code, ev)
+	return r.LogEventEncoded(ctx, code, ev, nil)
+}
+
+// LogEventEncoded is LogEvent for a caller that already rendered ev with
+// json.Marshal (enc; nil: LogEvent).
+func (r *Registry) LogEventEncoded(ctx context.Context, code int, ev Device, enc []byte) (string, error) {
+	ops, id, err := r.eventOps(code, ev, enc)
 	if err != nil {
 		return "", err
 	}
@@ -659,6 +665,26 @@ func (r *Registry) LogEvent(ctx context.Context, code int, ev Device) (string, e
 // EventOps returns the writes that log ev, for callers that commit them
 // atomically with other writes.
 func (r *Registry) EventOps(code int, ev Device) ([]kv.Op, string, error) {
+	return r.eventOps(code, ev, nil)
+}
+
+// eventOps is EventOps; enc, when not nil, is ev rendered by json.Marshal:
+// the entry is then that rendering with eventCode, id (and timestamp when
+// absent) appended, without decoding or encoding ev again. Documents that
+// carry a field the entry sets or drops (eventCode, id, token, _id) take
+// the general path.
+func (r *Registry) eventOps(code int, ev Device, enc []byte) ([]kv.Op, string, error) {
+	if len(enc) >= 2 && enc[0] == '{' && enc[len(enc)-1] == '}' {
+		if _, ok := ev["eventCode"]; !ok {
+			if _, ok := ev["id"]; !ok {
+				if _, ok := ev["token"]; !ok {
+					if _, ok := ev["_id"]; !ok {
+						return r.spliceEventOps(code, ev, enc)
+					}
+				}
+			}
+		}
+	}
 	e := ev.Clone()
 	delete(e, "token")
 	delete(e, "_id")
@@ -674,7 +700,37 @@ func (r *Registry) EventOps(code int, ev Device) ([]kv.Op, string, error) {
 	if err != nil {
 		return nil, "", errs.E("device.LogEvent", errs.Invalid, "event is not JSON-encodable", err)
 	}
-	ops := []kv.Op{kv.Set([]byte(pEv+seq), b)}
+	return r.indexOps(seq, b, e), id, nil
+}
+
+func (r *Registry) spliceEventOps(code int, ev Device, enc []byte) ([]kv.Op, string, error) {
+	ms := r.nowMs()
+	seq := r.nextSeq()
+	id := newObjectID(ms, seq)
+	b := make([]byte, 0, len(enc)+80)
+	b = append(b, enc[:len(enc)-1]...)
+	if len(enc) > 2 {
+		b = append(b, ',')
+	}
+	b = append(b, `"eventCode":`...)
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, `,"id":"`...)
+	b = append(b, id...)
+	b = append(b, '"')
+	if _, ok := ev["timestamp"]; !ok {
+		b = append(b, `,"timestamp":`...)
+		b = strconv.AppendInt(b, ms, 10)
+	}
+	b = append(b, '}')
+	return r.indexOps(seq, b, ev), id, nil
+}
+
+// indexOps returns the writes of one event entry: the entry under seq, the
+// periodic trim, and an index key under every uuid it concerns.
+func (r *Registry) indexOps(seq string, b []byte, e Device) []kv.Op {
+	uuids := eventUUIDs(e)
+	ops := make([]kv.Op, 0, 2+len(uuids))
+	ops = append(ops, kv.Set([]byte(pEv+seq), b))
 	if max := uint64(r.cfg.EventLogMax); max > 0 {
 		if n, _ := strconv.ParseUint(seq, 16, 64); n%trimEvery == 0 && n > max {
 			// a range tombstone: cheap however many events it covers;
@@ -682,10 +738,10 @@ func (r *Registry) EventOps(code int, ev Device) ([]kv.Op, string, error) {
 			ops = append(ops, kv.DelRange([]byte(pEv), []byte(fmt.Sprintf("%s%016x", pEv, n-max))))
 		}
 	}
-	for _, u := range eventUUIDs(e) {
+	for _, u := range uuids {
 		ops = append(ops, kv.Set([]byte(pEvx+u+"/"+seq), nil))
 	}
-	return ops, id, nil
+	return ops
 }
 
 // Events returns up to n of the newest events concerning uuid, newest first.

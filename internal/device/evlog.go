@@ -156,11 +156,17 @@ func (b *evBatch) flush(ctx context.Context) error {
 // promises durability. Events (the read side) flushes first, so a reader
 // sees every event logged before it asked.
 func (r *Registry) LogEventLater(ctx context.Context, code int, ev Device) error {
+	return r.LogEventLaterEncoded(ctx, code, ev, nil)
+}
+
+// LogEventLaterEncoded is LogEventLater for a caller that already rendered
+// ev with json.Marshal (enc; nil: LogEventLater).
+func (r *Registry) LogEventLaterEncoded(ctx context.Context, code int, ev Device, enc []byte) error {
 	if r.evb == nil {
-		_, err := r.LogEvent(ctx, code, ev)
+		_, err := r.LogEventEncoded(ctx, code, ev, enc)
 		return err
 	}
-	ops, _, err := r.EventOps(code, ev)
+	ops, _, err := r.eventOps(code, ev, enc)
 	if err != nil {
 		return err
 	}

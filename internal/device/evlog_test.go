@@ -2,6 +2,7 @@ package device
 
 import (
 	"context"
+	"encoding/json"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -120,5 +121,56 @@ func TestGetSharedSeesEveryWrite(t *testing.T) {
 	}
 	if _, err := r.GetShared(ctx, u); !errs.Is(err, errs.NotFound) {
 		t.Fatalf("after unregister: %v", err)
+	}
+}
+
+// An entry logged from the caller's JSON rendering of the event reads back
+// exactly like one logged from the document (ids aside), indexed under the
+// same uuids; a document carrying a field the entry sets takes the general
+// path and keeps its meaning.
+func TestLogEventEncodedSameEntry(t *testing.T) {
+	r, _, _ := newReg(t, nil)
+	ctx := context.Background()
+	a, b := NewUUID(), NewUUID()
+	for _, ev := range []Device{
+		{"devices": b, "fromUuid": a, "payload": map[string]any{"x": json.Number("1.50"), "s": "<é>"}},
+		{"devices": []any{b}, "fromUuid": a, "timestamp": json.Number("7")},
+		{"devices": b, "fromUuid": a, "id": "mine", "eventCode": 1, "token": "secret", "_id": "z"},
+		{},
+	} {
+		enc, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.LogEvent(ctx, EvMessage, ev); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.LogEventEncoded(ctx, EvMessage, ev, enc); err != nil {
+			t.Fatal(err)
+		}
+		if ev.UUID() == "" && ev["fromUuid"] == nil {
+			continue
+		}
+		evs, err := r.Events(ctx, b, 2)
+		if err != nil || len(evs) != 2 {
+			t.Fatalf("events of %v: %v %v", ev, evs, err)
+		}
+		for _, e := range evs {
+			if e["id"] == nil || e["id"] == "mine" || e["token"] != nil || e["_id"] != nil {
+				t.Fatalf("entry %v", e)
+			}
+			delete(e, "id")
+		}
+		x, _ := json.Marshal(evs[0])
+		y, _ := json.Marshal(evs[1])
+		if string(x) != string(y) {
+			t.Fatalf("encoded entry %s, document entry %s", x, y)
+		}
+		if evs[0]["eventCode"] != float64(EvMessage) && evs[0]["eventCode"] != json.Number("300") {
+			t.Fatalf("eventCode %v", evs[0]["eventCode"])
+		}
+		if byA, err := r.Events(ctx, a, 2); err != nil || len(byA) != 2 {
+			t.Fatalf("not indexed under the sender: %v %v", byA, err)
+		}
 	}
 }

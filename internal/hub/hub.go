@@ -20,6 +20,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
@@ -28,6 +29,7 @@ import (
 
 	"skyhub/internal/device"
 	"skyhub/internal/errs"
+	"skyhub/internal/skynet/realtime"
 )
 
 // Endpoint is one live consumer of messages: a socket, an HTTP stream, a
@@ -35,9 +37,26 @@ import (
 // bound it closes itself with a reason and returns an error.
 type Endpoint interface {
 	// Deliver pushes event ("message", "config", "unregistered") with
-	// payload. reply is non-nil for an RPC message: the endpoint passes the
+	// payload, a JSON-encodable document (a message comes as a
+	// realtime.Encoded to an EncodedEndpoint). reply is non-nil for an RPC message: the endpoint passes the
 	// recipient's acknowledgement to it.
 	Deliver(event string, payload any, reply func(args ...any)) error
+}
+
+// EncodedEndpoint is an Endpoint that takes a live message as the
+// realtime.Encoded rendering every recipient shares (the hub encodes a
+// message once) rather than as a document it would encode itself. Other
+// endpoints get the document (read-only: it is shared too).
+type EncodedEndpoint interface {
+	Endpoint
+	TakesEncoded()
+}
+
+// message is a live message on its way to endpoints: the document and its
+// JSON rendering.
+type message struct {
+	doc device.Device
+	enc realtime.Encoded
 }
 
 // Config configures a Hub.
@@ -388,7 +407,15 @@ func (h *Hub) fanoutOnce(eps []Endpoint, seen map[Endpoint]bool, event string, p
 			}
 			seen[ep] = true
 		}
-		if err := ep.Deliver(event, payload, reply); err != nil {
+		p := payload
+		if msg, ok := payload.(*message); ok {
+			if _, enc := ep.(EncodedEndpoint); enc {
+				p = msg.enc
+			} else {
+				p = msg.doc
+			}
+		}
+		if err := ep.Deliver(event, p, reply); err != nil {
 			h.m.failures.Inc()
 			h.log.Debug("deliver failed", "event", event, "err", err)
 			continue
@@ -502,13 +529,20 @@ func (h *Hub) send(ctx context.Context, from string, msg device.Device, opt Send
 		}
 		devs[i] = d
 	}
+	// rendered once: every recipient's transport and the event log copy
+	// these bytes instead of encoding the document again
+	enc, err := json.Marshal(m)
+	if err != nil {
+		return res, errs.E(op, errs.Invalid, "message is not JSON-encodable", err)
+	}
+	payload := &message{doc: m, enc: enc}
 	seen := map[Endpoint]bool{}
 	if broadcast {
-		res.Delivered += h.fanoutOnce(h.broadcastReceivers(from), seen, "message", m, nil)
+		res.Delivered += h.fanoutOnce(h.broadcastReceivers(from), seen, "message", payload, nil)
 	}
 	rpc := opt.Reply != nil && len(targets) == 1 && !broadcast
 	for i, t := range targets {
-		n, q, usedRPC, err := h.deliverTo(ctx, t, devs[i], m, rpc, opt.Reply, seen)
+		n, q, usedRPC, err := h.deliverTo(ctx, t, devs[i], m, payload, rpc, opt.Reply, seen)
 		if err != nil {
 			return res, errs.E(op, err)
 		}
@@ -520,13 +554,13 @@ func (h *Hub) send(ctx context.Context, from string, msg device.Device, opt Send
 	// own connections get the emitter's broadcasts, what it sent, and what
 	// its targets received
 	if broadcast {
-		res.Delivered += h.deliverToSubscribers(ctx, from, "broadcast", m, seen)
+		res.Delivered += h.deliverToSubscribers(ctx, from, "broadcast", payload, seen)
 	}
 	if len(targets) > 0 {
-		res.Delivered += h.deliverToSubscribers(ctx, from, "sent", m, seen)
+		res.Delivered += h.deliverToSubscribers(ctx, from, "sent", payload, seen)
 	}
 	for _, t := range targets {
-		res.Delivered += h.deliverToSubscribers(ctx, t, "received", m, seen)
+		res.Delivered += h.deliverToSubscribers(ctx, t, "received", payload, seen)
 	}
 	if !opt.NoLog {
 		// Durable when: a message queued for an offline device is an
@@ -535,9 +569,9 @@ func (h *Hub) send(ctx context.Context, from string, msg device.Device, opt Send
 		// (or dropped) goes through the batching writer, off the sender's
 		// path: a crash may lose its last entries, never a queued message.
 		if res.Queued > 0 {
-			_, err = h.reg.LogEvent(ctx, device.EvMessage, m)
+			_, err = h.reg.LogEventEncoded(ctx, device.EvMessage, m, enc)
 		} else {
-			err = h.reg.LogEventLater(ctx, device.EvMessage, m)
+			err = h.reg.LogEventLaterEncoded(ctx, device.EvMessage, m, enc)
 		}
 		if err != nil {
 			return res, errs.E(op, err)
@@ -557,7 +591,7 @@ func senderName(from string) string {
 // deliverTo pushes m to device t's live connections and its <t> room, or
 // queues it when t is offline and opted in. Holding t's devState keeps
 // delivery in order with a concurrent Connect draining the queue.
-func (h *Hub) deliverTo(ctx context.Context, t string, d device.Device, m device.Device, rpc bool, reply func(...any), seen map[Endpoint]bool) (delivered, queued int, usedRPC bool, err error) {
+func (h *Hub) deliverTo(ctx context.Context, t string, d device.Device, m device.Device, payload *message, rpc bool, reply func(...any), seen map[Endpoint]bool) (delivered, queued int, usedRPC bool, err error) {
 	s := h.state(t)
 	defer h.release(t, s)
 	s.mu.Lock()
@@ -576,10 +610,10 @@ func (h *Hub) deliverTo(ctx context.Context, t string, d device.Device, m device
 	if s.live && len(own) > 0 {
 		if rpc {
 			usedRPC = true
-			delivered += h.fanoutOnce(own[:1], seen, "message", m, reply)
-			delivered += h.fanoutOnce(own[1:], seen, "message", m, nil)
+			delivered += h.fanoutOnce(own[:1], seen, "message", payload, reply)
+			delivered += h.fanoutOnce(own[1:], seen, "message", payload, nil)
 		} else {
-			delivered += h.fanoutOnce(own, seen, "message", m, nil)
+			delivered += h.fanoutOnce(own, seen, "message", payload, nil)
 		}
 	} else if device.OptedIn(d) {
 		if err := h.reg.Enqueue(ctx, t, m); err != nil {
@@ -587,13 +621,13 @@ func (h *Hub) deliverTo(ctx context.Context, t string, d device.Device, m device
 		}
 		queued = 1
 	}
-	delivered += h.fanoutOnce(subs, seen, "message", m, nil)
+	delivered += h.fanoutOnce(subs, seen, "message", payload, nil)
 	return delivered, queued, usedRPC, nil
 }
 
 // deliverToSubscribers pushes m to the live connections of every device
 // with a server-side subscription to emitter's traffic of type typ.
-func (h *Hub) deliverToSubscribers(ctx context.Context, emitter, typ string, m device.Device, seen map[Endpoint]bool) int {
+func (h *Hub) deliverToSubscribers(ctx context.Context, emitter, typ string, payload *message, seen map[Endpoint]bool) int {
 	if emitter == "" {
 		return 0
 	}
@@ -613,7 +647,7 @@ func (h *Hub) deliverToSubscribers(ctx context.Context, emitter, typ string, m d
 		}
 	}
 	h.mu.RUnlock()
-	return h.fanoutOnce(eps, seen, "message", m, nil)
+	return h.fanoutOnce(eps, seen, "message", payload, nil)
 }
 
 // PushConfig sends the device document (without token) as a "config" event

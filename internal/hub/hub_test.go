@@ -2,6 +2,8 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"skyhub/internal/device"
 	"skyhub/internal/errs"
 	"skyhub/internal/kv/pebblekv"
+	"skyhub/internal/skynet/realtime"
 )
 
 type ep struct {
@@ -22,8 +25,15 @@ func (e *ep) Deliver(event string, payload any, reply func(args ...any)) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.evs = append(e.evs, event)
-	if m, ok := payload.(device.Device); ok {
+	switch m := payload.(type) {
+	case device.Device:
 		e.got = append(e.got, m)
+	case realtime.Encoded: // messages arrive rendered once for every recipient
+		var d device.Device
+		if err := json.Unmarshal(m, &d); err != nil {
+			panic("hub delivered invalid JSON: " + err.Error())
+		}
+		e.got = append(e.got, d)
 	}
 	return nil
 }
@@ -251,4 +261,49 @@ func benchSendPairs(b *testing.B, cfg pebblekv.Config) {
 			}
 		}
 	})
+}
+
+// typeEP notes the type of each message payload it gets.
+type typeEP struct {
+	ep
+	types []string
+}
+
+func (e *typeEP) Deliver(event string, payload any, reply func(...any)) error {
+	if event == "message" {
+		e.mu.Lock()
+		e.types = append(e.types, fmt.Sprintf("%T", payload))
+		e.mu.Unlock()
+	}
+	return e.ep.Deliver(event, payload, reply)
+}
+
+type encEP struct{ typeEP }
+
+func (*encEP) TakesEncoded() {}
+
+// A message is encoded once: an EncodedEndpoint gets the shared rendering,
+// any other endpoint the document.
+func TestSendEncodedOnlyToEncodedEndpoints(t *testing.T) {
+	h, reg := setup(t, Config{})
+	ctx := context.Background()
+	a, _ := reg.Register(ctx, device.Device{}, "")
+	b, _ := reg.Register(ctx, device.Device{}, "")
+	plain, enc := &typeEP{}, &encEP{}
+	for _, e := range []Endpoint{plain, enc} {
+		if err := h.Connect(ctx, b.UUID(), e, "", "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, err := h.Send(ctx, a.UUID(), device.Device{"devices": b.UUID(), "payload": "p"}, SendOptions{}); err != nil || res.Delivered != 2 {
+		t.Fatalf("send: %+v %v", res, err)
+	}
+	if fmt.Sprint(plain.types) != "[device.Device]" || fmt.Sprint(enc.types) != "[realtime.Encoded]" {
+		t.Fatalf("payload types: plain %v, encoded %v", plain.types, enc.types)
+	}
+	for _, e := range []*ep{&plain.ep, &enc.ep} {
+		if g := e.got; len(g) != 1 || g[0]["payload"] != "p" || g[0]["fromUuid"] != a.UUID() {
+			t.Fatalf("got %v", g)
+		}
+	}
 }

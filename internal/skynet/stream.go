@@ -24,6 +24,10 @@ type stream struct {
 	reason  string
 }
 
+// TakesEncoded implements hub.EncodedEndpoint (the stream writes messages
+// with json.Marshal, which copies an Encoded rendering).
+func (s *stream) TakesEncoded() {}
+
 func (s *stream) Deliver(event string, payload any, reply func(args ...any)) error {
 	if event != "message" {
 		return nil // config/unregistered pushes are for sockets

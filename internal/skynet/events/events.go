@@ -69,6 +69,10 @@ type session struct {
 	closed   bool
 }
 
+// TakesEncoded implements hub.EncodedEndpoint: messages come rendered once
+// for all recipients, and the transports copy the bytes.
+func (s *session) TakesEncoded() {}
+
 // Deliver implements hub.Endpoint.
 func (s *session) Deliver(event string, payload any, reply func(args ...any)) error {
 	if reply != nil {

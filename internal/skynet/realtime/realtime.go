@@ -58,3 +58,68 @@ type Session interface {
 type Handler interface {
 	Connect(ctx context.Context, c Conn, query map[string]string, headers map[string]string) Session
 }
+
+// Encoded is a value already rendered as JSON (by json.Marshal) that an
+// Emit argument may carry: the hub encodes a message once and every
+// recipient's transport copies the bytes instead of encoding the document
+// again. It marshals as itself for encoders that do not look for it.
+type Encoded []byte
+
+// MarshalJSON implements json.Marshaler.
+func (e Encoded) MarshalJSON() ([]byte, error) {
+	if len(e) == 0 {
+		return []byte("null"), nil
+	}
+	return e, nil
+}
+
+// AppendString appends s as a JSON string, as json.Marshal renders it.
+func AppendString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// AppendValues appends args as comma-separated JSON values (an Encoded
+// arg as its bytes, anything else through json.Marshal).
+func AppendValues(dst []byte, args []any) ([]byte, error) {
+	for i, a := range args {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if e, ok := a.(Encoded); ok {
+			if len(e) == 0 {
+				dst = append(dst, "null"...)
+			} else {
+				dst = append(dst, e...)
+			}
+			continue
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, b...)
+	}
+	return dst, nil
+}
+
+// AppendEvent appends the JSON array [event, args...].
+func AppendEvent(dst []byte, event string, args []any) ([]byte, error) {
+	dst = append(dst, '[')
+	dst = AppendString(dst, event)
+	if len(args) > 0 {
+		dst = append(dst, ',')
+		var err error
+		if dst, err = AppendValues(dst, args); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, ']'), nil
+}

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"skyhub/internal/skynet/pollsess"
+	"skyhub/internal/skynet/realtime"
 )
 
 // Frame types (socket.io 0.9 protocol revision 1).
@@ -126,23 +127,19 @@ func Decode(b []byte) (Frame, error) {
 
 // AppendEvent encodes an event frame; id >= 0 asks for a data ack.
 func AppendEvent(dst []byte, id int64, name string, args []any) ([]byte, error) {
-	if args == nil {
-		args = []any{}
-	}
-	body, err := json.Marshal(struct {
-		Name string `json:"name"`
-		Args []any  `json:"args"`
-	}{name, args})
-	if err != nil {
-		return dst, err
-	}
 	dst = append(dst, '5', ':')
 	if id >= 0 {
 		dst = strconv.AppendInt(dst, id, 10)
 		dst = append(dst, '+')
 	}
-	dst = append(dst, ':', ':')
-	return append(dst, body...), nil
+	dst = append(dst, `::{"name":`...)
+	dst = realtime.AppendString(dst, name)
+	dst = append(dst, `,"args":[`...)
+	dst, err := realtime.AppendValues(dst, args)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, ']', '}'), nil
 }
 
 // AppendAck encodes "6:::id+[args]".

@@ -368,10 +368,7 @@ func (ss *session) Emit(event string, args ...any) error {
 			ack, args = a, args[:n-1]
 		}
 	}
-	arr := make([]any, 0, 1+len(args))
-	arr = append(arr, event)
-	arr = append(arr, args...)
-	data, err := json.Marshal(arr)
+	data, err := realtime.AppendEvent(nil, event, args)
 	if err != nil {
 		return err
 	}

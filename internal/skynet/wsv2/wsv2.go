@@ -130,13 +130,10 @@ func (c *conn) Close(reason string) { c.ws.Close(reason) }
 // EncodeFrame renders [event, args...] (["event", null] without args, as
 // meshblu-websocket destructures [type, data]).
 func EncodeFrame(event string, args []any) ([]byte, error) {
-	arr := make([]any, 0, 1+len(args))
-	arr = append(arr, event)
 	if len(args) == 0 {
-		arr = append(arr, nil)
+		args = []any{nil}
 	}
-	arr = append(arr, args...)
-	return json.Marshal(arr)
+	return realtime.AppendEvent(make([]byte, 0, 64), event, args)
 }
 
 var errFrame = errors.New("invalid frame: expected a JSON array [\"event\", data]")
