@@ -382,13 +382,16 @@ func (h *Handler) getItem(ctx context.Context, body []byte) (any, error) {
 	if req.ProjectionExpression == nil && req.ExpressionAttributeNames != nil {
 		return nil, validation("ExpressionAttributeNames can only be specified when using expressions")
 	}
-	env := expr.NewEnv(req.ExpressionAttributeNames, nil)
-	proj, err := projectionOf(req.ProjectionExpression, req.AttributesToGet, env)
-	if err != nil {
-		return nil, err
-	}
-	if err := env.CheckUnused(); err != nil {
-		return nil, err
+	var proj []expr.Path
+	if req.ProjectionExpression != nil || req.AttributesToGet != nil {
+		env := expr.NewEnv(req.ExpressionAttributeNames, nil)
+		var err error
+		if proj, err = projectionOf(req.ProjectionExpression, req.AttributesToGet, env); err != nil {
+			return nil, err
+		}
+		if err := env.CheckUnused(); err != nil {
+			return nil, err
+		}
 	}
 	o := newOut()
 	b := append(o.b, '{')
