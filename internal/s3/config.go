@@ -126,7 +126,7 @@ func (s *Service) RunLifecycle(ctx context.Context) (int, error) {
 			if r.Days > 0 || !r.Date.IsZero() {
 				var expired []*Object
 				kv.Scan(ctx, s.kv, kv.Prefix(append(objectPrefix(b.Name), r.Prefix...)), func(k, v []byte) bool {
-					o, err := decode[Object](v)
+					o, err := decodeObject(v)
 					if err != nil || !r.matches(o) {
 						return true
 					}
@@ -157,7 +157,7 @@ func (s *Service) RunLifecycle(ctx context.Context) (int, error) {
 			if r.NoncurrentDays > 0 {
 				var victims []*Object
 				kv.Scan(ctx, s.kv, kv.Prefix(versionBucketPrefix(b.Name)), func(k, v []byte) bool {
-					o, err := decode[Object](v)
+					o, err := decodeObject(v)
 					if err == nil && strings.HasPrefix(o.Key, r.Prefix) {
 						victims = append(victims, o)
 					}

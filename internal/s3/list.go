@@ -69,7 +69,7 @@ func (s *Service) ListObjects(ctx context.Context, bucket string, in ListInput) 
 				res.Truncated = true
 				break
 			}
-			o, err := decode[Object](it.Value())
+			o, err := decodeObject(it.Value())
 			if err != nil {
 				it.Close()
 				return nil, err
@@ -133,7 +133,7 @@ func (s *Service) ListVersions(ctx context.Context, bucket string, in VersionsIn
 			return true
 		}
 		key := rest[:i]
-		o, err := decode[Object](v)
+		o, err := decodeObject(v)
 		if err != nil {
 			return false
 		}

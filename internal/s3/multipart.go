@@ -192,7 +192,7 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, pa
 	if err != nil {
 		// Completing an upload again answers as the first time did.
 		if v, gerr := s.kv.Get(ctx, completedKey(bucket, id)); gerr == nil && errs.Is(err, errs.NotFound) {
-			if o, derr := decode[Object](v); derr == nil && o.Key == key {
+			if o, derr := decodeObject(v); derr == nil && o.Key == key {
 				return o, nil
 			}
 		}
@@ -256,7 +256,7 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, pa
 	}
 	done := &Object{Key: o.Key, VersionID: o.VersionID, ETag: o.ETag, Size: o.Size, Checksums: o.Checksums, ChecksumType: o.ChecksumType}
 	if err := s.kv.Write(ctx, kv.Del(uploadKey(bucket, id)), kv.DelRange(partPrefix(id), kv.PrefixEnd(partPrefix(id))),
-		kv.Set(completedKey(bucket, id), encode(done))); err != nil {
+		kv.Set(completedKey(bucket, id), encodeObject(done))); err != nil {
 		return nil, err
 	}
 	s.deleteBlobs(unused)

@@ -249,7 +249,7 @@ func (s *Service) versions(ctx context.Context, bucket, key string) ([]*Object, 
 	var out []*Object
 	var derr error
 	err := kv.Scan(ctx, s.kv, kv.Prefix(versionPrefix(bucket, key)), func(k, v []byte) bool {
-		o, err := decode[Object](v)
+		o, err := decodeObject(v)
 		if err != nil {
 			derr = err
 			return false
@@ -320,7 +320,7 @@ func (s *Service) commitObject(ctx context.Context, op, bucket string, o *Object
 			}
 		}
 	}
-	rec := encode(o)
+	rec := encodeObject(o)
 	ops = append(ops, kv.Set(versionKey(bucket, o.Key, o), rec))
 	if o.DeleteMarker {
 		ops = append(ops, kv.Del(objectKey(bucket, o.Key)))
@@ -356,7 +356,7 @@ func (s *Service) current(ctx context.Context, bucket, key string) (*Object, err
 		}
 		return nil, err
 	}
-	return decode[Object](v)
+	return decodeObject(v)
 }
 
 // ErrDeleteMarker is the cause when the latest (or asked-for) version is a
@@ -579,7 +579,7 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID, ifMa
 		if i == 0 {
 			ops = append(ops, kv.Del(objectKey(bucket, key)))
 			if len(vs) > 1 && !vs[1].DeleteMarker {
-				ops = append(ops, kv.Set(objectKey(bucket, key), encode(vs[1])))
+				ops = append(ops, kv.Set(objectKey(bucket, key), encodeObject(vs[1])))
 			}
 		}
 		if err := s.kv.Write(ctx, ops...); err != nil {
@@ -687,9 +687,9 @@ func (s *Service) SetObjectTags(ctx context.Context, bucket, key, versionID stri
 		return nil, err
 	}
 	o.Tags = tags
-	ops := []kv.Op{kv.Set(versionKey(bucket, key, o), encode(o))}
+	ops := []kv.Op{kv.Set(versionKey(bucket, key, o), encodeObject(o))}
 	if cur, err := s.current(ctx, bucket, key); err == nil && cur.VersionID == o.VersionID {
-		ops = append(ops, kv.Set(objectKey(bucket, key), encode(o)))
+		ops = append(ops, kv.Set(objectKey(bucket, key), encodeObject(o)))
 	}
 	return o, s.kv.Write(ctx, ops...)
 }
