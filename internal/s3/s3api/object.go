@@ -46,13 +46,13 @@ var storedHeaders = []string{"Content-Encoding", "Content-Disposition", "Cache-C
 
 func metaFrom(h http.Header) (map[string]string, map[string]string) {
 	var meta, hdr map[string]string
+	const metaPrefix = "x-amz-meta-"
 	for k, vs := range h {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "x-amz-meta-") {
+		if len(k) > len(metaPrefix) && strings.EqualFold(k[:len(metaPrefix)], metaPrefix) {
 			if meta == nil {
 				meta = map[string]string{}
 			}
-			meta[lk[len("x-amz-meta-"):]] = strings.Join(vs, ",")
+			meta[strings.ToLower(k[len(metaPrefix):])] = strings.Join(vs, ",")
 		}
 	}
 	for _, k := range storedHeaders {
@@ -91,13 +91,20 @@ func parseTagQuery(s string) (map[string]string, error) {
 	return m, nil
 }
 
+// checksumHeaders are the x-amz-checksum-* request headers, canonical.
+var checksumHeaders = []struct{ alg, header string }{
+	{"crc32", "X-Amz-Checksum-Crc32"}, {"crc32c", "X-Amz-Checksum-Crc32c"}, {"crc64nvme", "X-Amz-Checksum-Crc64nvme"},
+	{"sha1", "X-Amz-Checksum-Sha1"}, {"sha256", "X-Amz-Checksum-Sha256"},
+}
+
 // checksumInput reads x-amz-checksum-*, x-amz-sdk-checksum-algorithm and
 // x-amz-trailer.
 func checksumInput(r *http.Request, in *s3.PutInput) error {
 	in.Checksums = map[string]string{}
 	n := 0
-	for _, alg := range []string{"crc32", "crc32c", "crc64nvme", "sha1", "sha256"} {
-		if v := r.Header.Get("x-amz-checksum-" + alg); v != "" {
+	for _, c := range checksumHeaders {
+		alg := c.alg
+		if v := r.Header.Get(c.header); v != "" {
 			if _, err := base64.StdEncoding.DecodeString(v); err != nil {
 				return s3err(400, "BadDigest", "The "+strings.ToUpper(alg)+" you specified did not match the calculated checksum.")
 			}
@@ -250,6 +257,9 @@ func parseRange(v string, size int64) (start, length int64, ok bool, err error) 
 }
 
 func httpTime(s string) time.Time {
+	if s == "" {
+		return time.Time{} // the usual case: parsing "" tries three layouts
+	}
 	t, err := http.ParseTime(s)
 	if err != nil {
 		return time.Time{}
