@@ -413,7 +413,7 @@ func (s *Service) Write(ctx context.Context, op WriteOp) (WriteResult, error) {
 	p := &prepared{t: t, def: def, key: key, old: old, new: nu, kind: op.Kind, ttl: op.ttl, oldSize: old.Size()}
 	ops, seq := s.kvOps(p, nil)
 	if len(ops) > 0 {
-		err = s.kv.Write(ctx, ops...)
+		err = s.writeItems(ctx, [][]byte{key}, ops)
 		if seq != 0 {
 			t.stream.done(seq)
 		}
@@ -435,10 +435,26 @@ func (s *Service) Write(ctx context.Context, op WriteOp) (WriteResult, error) {
 // the item's stripe and the table's schema lock for reading.
 func (s *Service) blindPut(ctx context.Context, t *table, key []byte, op *WriteOp) (WriteResult, error) {
 	t.recount.Store(true)
-	if err := s.kv.Write(ctx, kv.Set(key, attr.EncodeItem(nil, op.Item))); err != nil {
+	if err := s.writeItems(ctx, [][]byte{key}, []kv.Op{kv.Set(key, attr.EncodeItem(nil, op.Item))}); err != nil {
 		return WriteResult{}, err
 	}
 	return WriteResult{New: op.Item}, nil
+}
+
+// writeItems commits ops, which write the items at keys (and their index
+// entries and stream records), keeping the read cache coherent.
+func (s *Service) writeItems(ctx context.Context, keys [][]byte, ops []kv.Op) error {
+	if s.cache == nil {
+		return s.kv.Write(ctx, ops...)
+	}
+	for _, k := range keys {
+		s.cache.begin(s.stripe(k), k)
+	}
+	err := s.kv.Write(ctx, ops...)
+	for _, k := range keys {
+		s.cache.end(s.stripe(k), k)
+	}
+	return err
 }
 
 // GetItem returns an item (nil if absent).
@@ -556,7 +572,11 @@ func (s *Service) TransactWrite(ctx context.Context, ops []WriteOp, token, hash 
 			}{p.t, seq})
 		}
 	}
-	err := s.kv.Write(ctx, kops...)
+	keys := make([][]byte, len(slots))
+	for i := range slots {
+		keys[i] = slots[i].key
+	}
+	err := s.writeItems(ctx, keys, kops)
 	for _, x := range seqs {
 		x.t.stream.done(x.seq)
 	}
@@ -617,7 +637,8 @@ func (s *Service) TransactGet(ctx context.Context, refs []GetRef) ([]attr.Item, 
 }
 
 // GetItemRaw returns an item in storage form (nil if absent), for callers
-// that render it directly (attr.AppendStoredJSON).
+// that render it directly (attr.AppendStoredJSON); the bytes may be shared
+// with the read cache and must not be modified.
 func (s *Service) GetItemRaw(ctx context.Context, table string, key attr.Item) ([]byte, error) {
 	_, def, err := s.get(table)
 	if err != nil {
@@ -626,12 +647,26 @@ func (s *Service) GetItemRaw(ctx context.Context, table string, key attr.Item) (
 	if err := checkKey(def, key); err != nil {
 		return nil, err
 	}
-	v, err := s.kv.Get(ctx, encodeKey(def, key))
+	k := encodeKey(def, key)
+	var shard int
+	var ver uint64
+	if s.cache != nil {
+		shard = s.stripe(k)
+		v, vr, ok := s.cache.get(shard, k)
+		if ok {
+			return v, nil
+		}
+		ver = vr
+	}
+	v, err := s.kv.Get(ctx, k)
 	if err != nil {
 		if errs.KindOf(err) == errs.NotFound {
 			return nil, nil
 		}
 		return nil, err
+	}
+	if s.cache != nil {
+		s.cache.put(shard, k, v, ver)
 	}
 	return v, nil
 }

@@ -33,6 +33,9 @@ type Config struct {
 	TTLInterval time.Duration
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// ReadCacheBytes bounds the cache of recently read items that GetItem
+	// answers from (0: 32 MiB; negative: no cache).
+	ReadCacheBytes int64
 }
 
 // KeyElem is a key attribute and its scalar type.
@@ -103,6 +106,7 @@ type Service struct {
 	tabs  map[string]*table
 	ids   atomic.Uint64
 	locks [256]sync.Mutex
+	cache *itemCache // nil: no read cache
 	txTok tokenCache
 
 	stop chan struct{}
@@ -134,6 +138,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.AccountID = "000000000000"
 	}
 	s := &Service{cfg: cfg, kv: cfg.KV, log: cfg.Log, tabs: map[string]*table{}, stop: make(chan struct{})}
+	if cfg.ReadCacheBytes == 0 {
+		cfg.ReadCacheBytes = defaultReadCache
+	}
+	s.cache = newItemCache(cfg.ReadCacheBytes, len(s.locks))
 	s.txTok.m = map[string]tokenEntry{}
 	var loadErr error
 	err := kv.Scan(ctx, s.kv, kv.Prefix(prefixMeta), func(k, v []byte) bool {
@@ -484,7 +492,11 @@ func (s *Service) DeleteTable(ctx context.Context, name string) (Description, er
 		start := append([]byte(p), id...)
 		ops = append(ops, kv.DelRange(start, kv.PrefixEnd(start)))
 	}
-	if err := s.kv.Write(ctx, ops...); err != nil {
+	err := s.kv.Write(ctx, ops...)
+	if s.cache != nil {
+		s.cache.dropPrefix(itemPrefix(def.ID))
+	}
+	if err != nil {
 		return Description{}, err
 	}
 	return d, nil
