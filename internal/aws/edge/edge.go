@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
@@ -129,8 +130,13 @@ type trailerKey struct{}
 
 // IdentityFrom returns the request's signer (zero when unsigned).
 func IdentityFrom(ctx context.Context) Identity {
-	id, _ := ctx.Value(identityKey{}).(Identity)
-	return id
+	switch id := ctx.Value(identityKey{}).(type) {
+	case Identity:
+		return id
+	case *Identity:
+		return *id
+	}
+	return Identity{}
 }
 
 // WithIdentity returns ctx carrying id (the edge sets it; tests may too).
@@ -155,6 +161,69 @@ func Trailers(r *http.Request) http.Header {
 	return c.Trailers()
 }
 
+// reqCtx is the context the edge gives a request: one allocation carrying
+// the protocol, the identity and the aws-chunked decoder (filled in before
+// the service sees the request), over a parent holding the request ID.
+type reqCtx struct {
+	context.Context
+	proto    awsproto.Protocol
+	hasProto bool
+	ident    Identity
+	hasIdent bool
+	chunked  *sigv4.ChunkedReader
+}
+
+func (c *reqCtx) Value(key any) any {
+	switch key.(type) {
+	case protocolKey:
+		if c.hasProto {
+			return c.proto
+		}
+	case identityKey:
+		if c.hasIdent {
+			return &c.ident // a pointer: no allocation per lookup
+		}
+	case trailerKey:
+		if c.chunked != nil {
+			return c.chunked
+		}
+	}
+	return c.Context.Value(key)
+}
+
+// requestID returns a fresh request ID in the layout of
+// awsproto.NewRequestID (32 upper-case hex digits, UUID-grouped) from the
+// runtime's fast random source: IDs need to be unique, not secret.
+func requestID() string {
+	const hexd = "0123456789ABCDEF"
+	var b [36]byte
+	x, y := rand.Uint64(), rand.Uint64()
+	j := 0
+	for i := 0; i < 32; i++ {
+		if i == 8 || i == 12 || i == 16 || i == 20 {
+			b[j] = '-'
+			j++
+		}
+		v := &x
+		if i >= 16 {
+			v = &y
+		}
+		b[j] = hexd[*v>>60]
+		*v <<= 4
+		j++
+	}
+	return string(b[:])
+}
+
+// setRequestIDHeaders is awsproto.SetRequestIDHeaders with one allocation
+// (the value slice is shared; Set and Add never write into it).
+func setRequestIDHeaders(h http.Header, id string) {
+	v := []string{id}
+	h["X-Amzn-Requestid"] = v
+	h["X-Amz-Request-Id"] = v
+	h["X-Amz-Id-2"] = v
+}
+
 // route is the outcome of dispatch.
 type route struct {
 	h     http.Handler
@@ -174,10 +243,10 @@ func hasS3Signature(q url.Values) bool {
 
 // ServeHTTP implements http.Handler: normalise, route, authenticate, dispatch.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := awsproto.NewRequestID()
-	ctx := awsproto.WithRequestID(r.Context(), id)
-	awsproto.SetRequestIDHeaders(w.Header(), id)
-	r = r.WithContext(ctx)
+	id := requestID()
+	rc := &reqCtx{Context: awsproto.WithRequestID(r.Context(), id)}
+	setRequestIDHeaders(w.Header(), id)
+	r = r.WithContext(rc)
 	originForm(r)
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = &idleBody{rc: r.Body, ctl: http.NewResponseController(w), d: e.cfg.BodyIdleTimeout}
@@ -188,7 +257,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		awsproto.WriteRestXMLError(w, r, awsproto.NewError(400, "InvalidRequest", "The request body could not be read."))
 		return
 	}
-	r = r.WithContext(context.WithValue(r.Context(), protocolKey{}, rt.proto))
+	rc.proto, rc.hasProto = rt.proto, true
 	if rt.h == nil {
 		switch rt.unknown {
 		case "UnknownOperationException":
@@ -200,7 +269,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if aerr := e.authenticate(r, rt); aerr != nil {
+	if aerr := e.authenticate(r, rt, rc); aerr != nil {
 		e.writeError(w, r, rt, aerr)
 		return
 	}
@@ -247,7 +316,10 @@ func (e *Edge) route(r *http.Request) (route, error) {
 			}
 		}
 	}
-	q := r.URL.Query()
+	var q url.Values
+	if r.URL.RawQuery != "" {
+		q = r.URL.Query()
+	}
 	if v := q.Get("Version"); v != "" && q.Get("Action") != "" {
 		if h := e.queries[v]; h != nil {
 			return route{h: h, proto: awsproto.Query, key: v, form: q}, nil
@@ -337,9 +409,27 @@ func VirtualBucket(host string) string {
 
 // authenticate decodes the signature, verifies it in strict mode, installs
 // the aws-chunked decoder, and puts the identity in r's context.
-func (e *Edge) authenticate(r *http.Request, rt route) *awsproto.Error {
+func (e *Edge) authenticate(r *http.Request, rt route, rc *reqCtx) *awsproto.Error {
 	if rt.proto == awsproto.RestXML && r.Method == http.MethodOptions {
 		// CORS preflights are never authenticated, whatever they carry.
+		return nil
+	}
+	if !e.cfg.Strict {
+		// Only the identity is needed: a well-formed SigV4 header gives it
+		// without sigv4.Parse's allocations; anything else goes through
+		// Parse as before.
+		id, ok := quickV4Identity(r)
+		if !ok {
+			a, err := sigv4.Parse(r, rt.form)
+			if err != nil {
+				a = &sigv4.Auth{}
+			}
+			id = Identity{AccessKey: a.AccessKey, Region: a.Region, Service: a.Service}
+		}
+		if err := e.dechunk(r, nil, "", rc); err != nil {
+			return AuthError(rt.proto, err)
+		}
+		rc.ident, rc.hasIdent = id, true
 		return nil
 	}
 	a, err := sigv4.Parse(r, rt.form)
@@ -381,10 +471,10 @@ func (e *Edge) authenticate(r *http.Request, rt route) *awsproto.Error {
 			}
 		}
 	}
-	if err := e.dechunk(r, a, secret); err != nil {
+	if err := e.dechunk(r, a, secret, rc); err != nil {
 		return AuthError(rt.proto, err)
 	}
-	*r = *r.WithContext(WithIdentity(r.Context(), Identity{AccessKey: a.AccessKey, Region: a.Region, Service: a.Service}))
+	rc.ident, rc.hasIdent = Identity{AccessKey: a.AccessKey, Region: a.Region, Service: a.Service}, true
 	return nil
 }
 
@@ -398,8 +488,56 @@ func anonymousAllowed(r *http.Request) bool {
 	return r.Method == http.MethodPost && mt == "multipart/form-data"
 }
 
+// quickV4Identity reads the identity of a well-formed SigV4 Authorization
+// header ("AWS4-HMAC-SHA256 Credential=AK/YYYYMMDD/region/service/aws4_request,
+// SignedHeaders=..., Signature=...", with a valid X-Amz-Date or Date) without
+// allocating; ok is false for anything sigv4.Parse might judge otherwise.
+func quickV4Identity(r *http.Request) (id Identity, ok bool) {
+	authz := r.Header.Get("Authorization")
+	rest, found := strings.CutPrefix(authz, "AWS4-HMAC-SHA256")
+	if !found {
+		return id, false
+	}
+	var haveCred, haveSH, haveSig bool
+	for rest != "" {
+		var f string
+		f, rest, _ = strings.Cut(rest, ",")
+		k, v, ok := strings.Cut(strings.TrimSpace(f), "=")
+		if !ok {
+			return id, false
+		}
+		switch k {
+		case "Credential":
+			ak, r1, _ := strings.Cut(v, "/")
+			date, r2, _ := strings.Cut(r1, "/")
+			region, r3, _ := strings.Cut(r2, "/")
+			service, term, _ := strings.Cut(r3, "/")
+			if ak == "" || len(date) != 8 || term != "aws4_request" {
+				return id, false
+			}
+			id = Identity{AccessKey: ak, Region: region, Service: service}
+			haveCred = true
+		case "SignedHeaders":
+			haveSH = v != ""
+		case "Signature":
+			haveSig = v != ""
+		}
+	}
+	if !haveCred || !haveSH || !haveSig {
+		return Identity{}, false
+	}
+	d := r.Header.Get("X-Amz-Date")
+	if d == "" {
+		d = r.Header.Get("Date")
+	}
+	if _, err := time.Parse("20060102T150405Z", d); err != nil {
+		return Identity{}, false
+	}
+	return id, true
+}
+
 // dechunk replaces an aws-chunked body with its decoded payload.
-func (e *Edge) dechunk(r *http.Request, a *sigv4.Auth, secret string) error {
+func (e *Edge) dechunk(r *http.Request, a *sigv4.Auth, secret string, rc *reqCtx) error {
 	ph := r.Header.Get("X-Amz-Content-Sha256")
 	enc := r.Header.Get("Content-Encoding")
 	// The body is aws-chunked when the payload hash says so, or when
@@ -437,7 +575,7 @@ func (e *Edge) dechunk(r *http.Request, a *sigv4.Auth, secret string) error {
 	} else {
 		r.Header.Set("Content-Encoding", strings.Join(rest, ","))
 	}
-	*r = *r.WithContext(context.WithValue(r.Context(), trailerKey{}, c))
+	rc.chunked = c
 	return nil
 }
 
