@@ -66,6 +66,9 @@ func (c *conn) readRequest() (*exchange, error) {
 	if cap(blk) <= 64<<10 {
 		c.hdrBlock = blk[:0]
 	}
+	if cap(c.hdr) > 64<<10 {
+		c.hdr = nil
+	}
 	ex := &exchange{}
 	if err := c.parse(ex, string(blk), nlines); err != nil {
 		return nil, err
@@ -192,7 +195,12 @@ func (c *conn) parse(ex *exchange, s string, nlines int) error {
 			return &parseError{status: "501 Not Implemented", msg: "unsupported transfer encoding"}
 		}
 		delete(h, "Transfer-Encoding")
-		delete(h, "Content-Length")
+		if _, both := h["Content-Length"]; both {
+			// Framed two ways: serve it as chunked, then close (no
+			// smuggled second request can follow).
+			delete(h, "Content-Length")
+			r.Close = true
+		}
 		r.TransferEncoding = chunkedTE
 		r.ContentLength = -1
 		b.kind = bodyChunked

@@ -404,3 +404,34 @@ func TestIdleTimeout(t *testing.T) {
 		t.Fatalf("slow header: %v", err)
 	}
 }
+
+func TestBodyReadDeadlineThroughResponseController(t *testing.T) {
+	_, addr := start(t, Config{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		_, err := io.ReadAll(r.Body)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			w.WriteHeader(408)
+			return
+		}
+		w.WriteHeader(200)
+	})})
+	c, br := dial(t, addr)
+	io.WriteString(c, "PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc")
+	if resp, _ := readResp(t, br, "PUT"); resp.StatusCode != 408 || !resp.Close {
+		t.Fatalf("stalled body: %d close=%v", resp.StatusCode, resp.Close)
+	}
+}
+
+func TestChunkedWithContentLengthCloses(t *testing.T) {
+	_, addr := start(t, Config{Handler: echo})
+	c, br := dial(t, addr)
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n")
+	resp, body := readResp(t, br, "POST")
+	if body != "POST / h ab" || !resp.Close {
+		t.Fatalf("%q close=%v", body, resp.Close)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("second request served: %v", err)
+	}
+}
