@@ -20,6 +20,7 @@ type broker struct {
 	exact    map[wamp.URI]*subscription
 	prefix   map[wamp.URI]*subscription
 	wildcard map[wamp.URI]*subscription
+	wild     wildIndex[*subscription] // the wildcard table, for matching
 	byID     map[wamp.ID]*subscription
 
 	rmu      sync.Mutex
@@ -122,6 +123,9 @@ func (b *broker) subscribe(s *session, m *wamp.Subscribe) {
 		sub = &subscription{id: b.rl.r.regIDs.Next(), uri: m.Topic, match: match, created: time.Now().UTC(),
 			comps: strings.Count(string(m.Topic), ".") + 1}
 		t[m.Topic] = sub
+		if match == wamp.MatchWildcard {
+			b.wild.add(m.Topic, sub)
+		}
 		b.byID[sub.id] = sub
 		created = true
 	}
@@ -185,6 +189,9 @@ func (b *broker) removeLocked(s *session, sub *subscription) (deleted bool) {
 	sub.subscribers = append(next, sub.subscribers[i+1:]...)
 	if len(sub.subscribers) == 0 {
 		delete(b.table(sub.match), sub.uri)
+		if sub.match == wamp.MatchWildcard {
+			b.wild.remove(sub.uri)
+		}
 		delete(b.byID, sub.id)
 		return true
 	}
@@ -381,14 +388,9 @@ func (b *broker) dispatch(topic wamp.URI, pubID wamp.ID, pub *publisherInfo, ski
 		}
 	}
 	if len(b.wildcard) > 0 {
-		n := strings.Count(string(topic), ".") + 1
 		var buf [8]*subscription
 		subs := buf[:0]
-		for p, sub := range b.wildcard {
-			if sub.comps == n && wamp.WildcardMatch(p, topic) {
-				subs = append(subs, sub)
-			}
-		}
+		b.wild.match(topic, func(sub *subscription) { subs = append(subs, sub) })
 		slices.SortFunc(subs, func(x, y *subscription) int { return cmp.Compare(x.id, y.id) })
 		for _, sub := range subs {
 			b.deliver(sub, topic, pubID, pub, skip, elig, args, kw, ppt)

@@ -23,6 +23,7 @@ type dealer struct {
 	exact    map[wamp.URI]*registration
 	prefix   map[wamp.URI]*registration
 	wildcard map[wamp.URI]*registration
+	wild     wildIndex[*registration] // the wildcard table, for matching
 	byID     map[wamp.ID]*registration
 }
 
@@ -139,6 +140,9 @@ func (d *dealer) register(s *session, m *wamp.Register) {
 			}
 		}
 		t[m.Procedure] = reg
+		if match == wamp.MatchWildcard {
+			d.wild.add(m.Procedure, reg)
+		}
 		d.byID[reg.id] = reg
 		created = true
 	}
@@ -195,6 +199,9 @@ func (d *dealer) removeLocked(s *session, reg *registration) (deleted bool) {
 	reg.callees = append(next, reg.callees[i+1:]...)
 	if len(reg.callees) == 0 {
 		delete(d.table(reg.match), reg.uri)
+		if reg.match == wamp.MatchWildcard {
+			d.wild.remove(reg.uri)
+		}
 		delete(d.byID, reg.id)
 		return true
 	}
@@ -218,16 +225,12 @@ func (d *dealer) lookup(uri wamp.URI) *registration {
 	}
 	var best *registration
 	if len(d.wildcard) > 0 {
-		n := strings.Count(string(uri), ".") + 1
-		for p, reg := range d.wildcard {
-			if reg.comps != n || !wamp.WildcardMatch(p, uri) {
-				continue
-			}
+		d.wild.match(uri, func(reg *registration) {
 			if best == nil || reg.leading > best.leading ||
 				reg.leading == best.leading && (len(reg.uri) > len(best.uri) || len(reg.uri) == len(best.uri) && reg.uri < best.uri) {
 				best = reg
 			}
-		}
+		})
 	}
 	return best
 }
