@@ -21,6 +21,7 @@ import (
 	"skyhub/internal/device"
 	"skyhub/internal/errs"
 	"skyhub/internal/hub"
+	"skyhub/internal/skynet/jsonv"
 	"skyhub/internal/skynet/realtime"
 )
 
@@ -144,11 +145,11 @@ func decodeArg(args []json.RawMessage) device.Device {
 		}
 		return d
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if dec.Decode(&m) == nil && m != nil {
-		return device.Device(m)
+	// jsonv decodes as encoding/json with UseNumber does, at half the cost
+	if v, err := jsonv.Decode(raw); err == nil {
+		if m, ok := v.(map[string]any); ok {
+			return device.Device(m)
+		}
 	}
 	return d
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+
+	"skyhub/internal/skynet/jsonv"
 )
 
 // Socket.IO protocol revision 4 packet types (socket.io 1.x/2.x).
@@ -80,11 +82,17 @@ func DecodeSIO(s []byte) (SIOPacket, error) {
 	switch p.Type {
 	case sioEvent, sioBinaryEvent, sioAck, sioBinaryAck:
 		// one pass validates and splits the array
-		if json.Unmarshal(p.Data, &p.Args) != nil {
+		args, err := jsonv.SplitRaw(p.Data)
+		if err != nil {
 			return p, errSIOParse
 		}
+		p.Args = args
 		if p.Type == sioEvent || p.Type == sioBinaryEvent {
-			if len(p.Args) == 0 || json.Unmarshal(p.Args[0], &p.Name) != nil {
+			var ok bool
+			if len(p.Args) == 0 {
+				return p, errSIOParse
+			}
+			if p.Name, ok = jsonv.String(p.Args[0]); !ok {
 				return p, errSIOParse
 			}
 			p.Args = p.Args[1:]
@@ -101,12 +109,12 @@ func DecodeSIO(s []byte) (SIOPacket, error) {
 
 // EventArgs splits an EVENT packet's data into its name and arguments.
 func EventArgs(data json.RawMessage) (string, []json.RawMessage, error) {
-	var arr []json.RawMessage
-	if err := json.Unmarshal(data, &arr); err != nil || len(arr) == 0 {
+	arr, err := jsonv.SplitRaw(data)
+	if err != nil || len(arr) == 0 {
 		return "", nil, errSIOParse
 	}
-	var name string
-	if err := json.Unmarshal(arr[0], &name); err != nil {
+	name, ok := jsonv.String(arr[0])
+	if !ok {
 		return "", nil, errSIOParse
 	}
 	return name, arr[1:], nil

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"sync"
 
+	"skyhub/internal/skynet/jsonv"
 	"skyhub/internal/skynet/realtime"
 	"skyhub/internal/skynet/wsock"
 )
@@ -140,12 +141,12 @@ var errFrame = errors.New("invalid frame: expected a JSON array [\"event\", data
 
 // DecodeFrame parses a client message ["event", data...].
 func DecodeFrame(b []byte) (string, []json.RawMessage, error) {
-	var arr []json.RawMessage
-	if err := json.Unmarshal(b, &arr); err != nil || len(arr) == 0 {
+	arr, err := jsonv.SplitRaw(b)
+	if err != nil || len(arr) == 0 {
 		return "", nil, errFrame
 	}
-	var name string
-	if err := json.Unmarshal(arr[0], &name); err != nil || name == "" {
+	name, ok := jsonv.String(arr[0])
+	if !ok || name == "" {
 		return "", nil, errFrame
 	}
 	return name, arr[1:], nil
