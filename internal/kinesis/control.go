@@ -150,7 +150,9 @@ func (s *Service) DescribeStream(ctx context.Context, name string, limit int, ex
 		StreamModeDetails: StreamModeDetails{st.meta.Mode}, RetentionPeriodHours: st.meta.Retention,
 		StreamCreationTimestamp: Timestamp(st.meta.Created), EnhancedMonitoring: s.metrics(st),
 		EncryptionType: st.meta.Encryption, KeyID: st.meta.KeyID, Shards: []Shard{}}
-	if d.StreamStatus == StatusCreating {
+	// A stream lists no shards until it is active (also when it is deleted
+	// while still being created).
+	if d.StreamStatus == StatusCreating || (st.meta.Status == StatusCreating && st.meta.StatusUntil > s.nowMs()) {
 		return d, nil
 	}
 	for _, m := range st.meta.Shards {
@@ -422,6 +424,7 @@ func (s *Service) shardIndex(st *stream, id, what string) (int, error) {
 				return i, nil
 			}
 		}
+		id = ShardID(idx)
 	}
 	return 0, errs.E("kinesis.shard", errs.NotFound, fmt.Sprintf("Could not find shard %s in stream %s under account %s.", id, st.meta.Name, s.cfg.AccountID))
 }
@@ -454,20 +457,21 @@ func (s *Service) SplitShard(ctx context.Context, name, shardID, newStart string
 		}
 		m := st.meta.Shards[i]
 		if m.Closed != 0 {
-			return errs.E(op, errs.Conflict, fmt.Sprintf("Shard %s in stream %s under account %s has already been merged or split, and thus is not eligible for merging or splitting.", shardID, name, s.cfg.AccountID))
+			return errs.E(op, errs.Conflict, fmt.Sprintf("Shard %s in stream %s under account %s has already been merged or split, and thus is not eligible for merging or splitting.", ShardID(m.Index), name, s.cfg.AccountID))
 		}
 		k, err := parseHashKey(newStart)
 		start, _ := parseHashKey(m.Start)
 		end, _ := parseHashKey(m.End)
-		if err != nil || k.cmp(start) <= 0 || k.cmp(end) > 0 {
-			return errs.E(op, errs.Invalid, fmt.Sprintf("NewStartingHashKey %s used in SplitShard() on shard %s in stream %s under account %s is not both greater than one plus the shard's StartingHashKey %s and less than the shard's EndingHashKey %s.", newStart, shardID, name, s.cfg.AccountID, m.Start, m.End))
+		// AWS wants StartingHashKey+1 < NewStartingHashKey < EndingHashKey.
+		if err != nil || k.cmp(start.add(1)) <= 0 || k.cmp(end) >= 0 {
+			return errs.E(op, errs.Invalid, fmt.Sprintf("NewStartingHashKey %s used in SplitShard() on shard %s in stream %s under account %s is not both greater than one plus the shard's StartingHashKey %s and less than the shard's EndingHashKey %s.", newStart, ShardID(m.Index), name, s.cfg.AccountID, m.Start, m.End))
 		}
 		now := s.nowMs()
 		s.closeShardLocked(st, i, now)
 		n := uint32(len(st.meta.Shards))
 		st.meta.Shards = append(st.meta.Shards,
-			shardMeta{Index: n, Parent: shardID, Start: m.Start, End: k.sub1().String(), Created: now},
-			shardMeta{Index: n + 1, Parent: shardID, Start: k.String(), End: m.End, Created: now})
+			shardMeta{Index: n, Parent: ShardID(m.Index), Start: m.Start, End: k.sub1().String(), Created: now},
+			shardMeta{Index: n + 1, Parent: ShardID(m.Index), Start: k.String(), End: m.End, Created: now})
 		s.beginUpdate(st)
 		return s.rebuild(ctx, st, false)
 	})
@@ -501,13 +505,13 @@ func (s *Service) MergeShards(ctx context.Context, name, shardID, adjacentID str
 		lo, hi := a.Start, b.End
 		// AWS requires ShardToMerge to lie directly below AdjacentShardToMerge.
 		if ae.cmp(maxHash) == 0 || ae.add(1).cmp(bs) != 0 {
-			return errs.E(op, errs.Invalid, fmt.Sprintf("Shards %s and %s in stream %s under account %s are not an adjacent pair of shards eligible for merging", shardID, adjacentID, name, s.cfg.AccountID))
+			return errs.E(op, errs.Invalid, fmt.Sprintf("Shards %s and %s in stream %s under account %s are not an adjacent pair of shards eligible for merging", ShardID(a.Index), ShardID(b.Index), name, s.cfg.AccountID))
 		}
 		now := s.nowMs()
 		s.closeShardLocked(st, i, now)
 		s.closeShardLocked(st, j, now)
 		n := uint32(len(st.meta.Shards))
-		st.meta.Shards = append(st.meta.Shards, shardMeta{Index: n, Parent: shardID, Adjacent: adjacentID,
+		st.meta.Shards = append(st.meta.Shards, shardMeta{Index: n, Parent: ShardID(a.Index), Adjacent: ShardID(b.Index),
 			Start: lo, End: hi, Created: now})
 		s.beginUpdate(st)
 		return s.rebuild(ctx, st, false)

@@ -373,6 +373,16 @@ func (s *Service) notFound(op, name string) error {
 	return errs.E(op, errs.NotFound, fmt.Sprintf("Stream %s under account %s not found.", name, s.cfg.AccountID))
 }
 
+// CheckStream reports ResourceNotFoundException for a stream that does not
+// exist (the wire checks it before request details AWS checks later).
+func (s *Service) CheckStream(name string) error {
+	_, err := s.lookup("kinesis.CheckStream", name)
+	return err
+}
+
+// AccountID is the account the streams belong to (used in messages).
+func (s *Service) AccountID() string { return s.cfg.AccountID }
+
 // StreamARN returns the ARN of a stream name.
 func (s *Service) StreamARN(name string) string {
 	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", s.cfg.Region, s.cfg.AccountID, name)

@@ -251,7 +251,7 @@ func TestRetentionTrim(t *testing.T) {
 
 func TestSeqRoundTrip(t *testing.T) {
 	for _, sq := range []seqNum{{1700000000, 1, 1700000001, 0}, {1700000000, 1 << 40, 1700000001, 17},
-		{0xfffffffff, ^uint64(0), 0xfffffffff, ^uint32(0)}, {1, 0, 1, 1}} {
+		{0xfffffffff, 1<<63 - 1, 0xfffffffff, ^uint32(0)}, {1, 0, 1, 1}} {
 		s := sq.String()
 		if s != sq.slowString() {
 			t.Fatalf("fast %s != reference %s", s, sq.slowString())
@@ -319,5 +319,45 @@ func TestConcurrentWritersReaderSeesAllInOrder(t *testing.T) {
 	}
 	if seen != writers*each {
 		t.Fatalf("reader saw %d of %d records", seen, writers*each)
+	}
+}
+
+func TestSeqLayoutChecks(t *testing.T) {
+	hex := func(h string) string {
+		b, ok := new(big.Int).SetString(h, 16)
+		if !ok {
+			t.Fatal(h)
+		}
+		return b.String()
+	}
+	// A counter of 2^63 or more is not a sequence number AWS issues.
+	if _, ok := parseSeq(hex("20000000000800000000000000000000000000000000002")); ok {
+		t.Fatal("counter with the top bit set accepted")
+	}
+	now := int64(1764000000000)
+	for h, want := range map[string]bool{
+		"20000000000000000000000000000000000000000000002": true,  // version 2
+		"20000000000000000000000000000000000000000000001": true,  // version 1
+		"20000000000000000000000000000000000000800000002": true,  // shard index top bit
+		"20000000000000000000000000000000000000000000000": false, // version 0
+		"20000000000000000000000000000000000000000000003": false,
+		"20000000000000000000000000000000000000000000004": false,
+		"30000000000000000000000000000000000000000000001": false,
+		"1ffffffffff7fffffffffffffff000000000007fffffff2": false,
+		"20000000000800000000000000000000000000000000002": false, // counter top bit
+		"2ffffffffff7fffffffffffffff000000000007fffffff2": false, // creation time out of range
+		"13bb2cc3d80000000000000000000000":                false, // oldest layout, creation out of range
+		"5":                                               true,  // oldest layout
+		"20000000000000000000000000000fffffffff000000002": false, // arrival in the future
+	} {
+		if got := ValidOrderingSeq(hex(h), now); got != want {
+			t.Errorf("ValidOrderingSeq(%s) = %v, want %v", h, got, want)
+		}
+	}
+	if idx, ok := oldSeqShard("5"); !ok || idx != 5 {
+		t.Fatalf("oldSeqShard(5) = %d %v", idx, ok)
+	}
+	if got := seqShardName(0x80000000); got != "shardId--02147483648" {
+		t.Fatalf("seqShardName = %s", got)
 	}
 }

@@ -73,12 +73,12 @@ func (s *Service) writeStream(op, name string) (*stream, error) {
 	return nil, s.notFound(op, name)
 }
 
-func encodeRecord(arrival int64, pk string, data []byte) []byte {
-	v := make([]byte, 8, 8+binary.MaxVarintLen32+len(pk)+len(data))
-	binary.BigEndian.PutUint64(v, uint64(arrival))
-	v = binary.AppendUvarint(v, uint64(len(pk)))
-	v = append(v, pk...)
-	return append(v, data...)
+// appendRecord appends a record's stored form to b.
+func appendRecord(b []byte, arrival int64, pk string, data []byte) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(arrival))
+	b = binary.AppendUvarint(b, uint64(len(pk)))
+	b = append(b, pk...)
+	return append(b, data...)
 }
 
 func decodeRecord(v []byte) (arrival int64, pk string, data []byte, ok bool) {
@@ -143,6 +143,13 @@ func (s *Service) Put(ctx context.Context, name string, recs []PutInput) ([]PutR
 	now := s.nowMs()
 	ops := make([]kv.Op, 0, len(recs))
 	pends := make([]*pend, 0, len(groups))
+	// Keys and values of the whole call share one buffer (the store copies
+	// them into its batch).
+	size := 0
+	for _, r := range recs {
+		size += len(name) + 32 + binary.MaxVarintLen32 + len(r.PartitionKey) + len(r.Data)
+	}
+	buf := make([]byte, 0, size)
 	var shards []*shard
 	for _, g := range groups {
 		sh := g.sh
@@ -169,7 +176,13 @@ func (s *Service) Put(ctx context.Context, name string, recs []PutInput) ([]PutR
 			c := sh.next
 			sh.next++
 			last = c
-			ops = append(ops, kv.Set(recKey(sh.key, c), encodeRecord(arrival, r.PartitionKey, r.Data)))
+			start := len(buf)
+			buf = append(buf, sh.key...)
+			buf = binary.BigEndian.AppendUint64(buf, c)
+			k := buf[start:len(buf):len(buf)]
+			start = len(buf)
+			buf = appendRecord(buf, arrival, r.PartitionKey, r.Data)
+			ops = append(ops, kv.Set(k, buf[start:len(buf):len(buf)]))
 			res[i] = PutResult{SequenceNumber: seqNum{created: sh.created, counter: c, arrival: uint64(arrival / 1000), shard: sh.idx}.String(), ShardID: sh.id}
 		}
 		if last != 0 {
@@ -300,7 +313,7 @@ func (s *Service) readShard(op, name, shardID string) (*stream, *shard, error) {
 	}
 	st, err := s.lookup(op, name)
 	if err != nil {
-		return nil, nil, errs.E(op, errs.NotFound, fmt.Sprintf("Shard %s in stream %s under account %s does not exist", shardID, name, s.cfg.AccountID))
+		return nil, nil, errs.E(op, errs.NotFound, fmt.Sprintf("Shard %s in stream %s under account %s does not exist", ShardID(idx), name, s.cfg.AccountID))
 	}
 	st.mu.RLock()
 	defer st.mu.RUnlock()
@@ -308,7 +321,7 @@ func (s *Service) readShard(op, name, shardID string) (*stream, *shard, error) {
 		return nil, nil, s.notFound(op, name)
 	}
 	if int(idx) >= len(st.shards) || st.shards[idx] == nil {
-		return nil, nil, errs.E(op, errs.NotFound, fmt.Sprintf("Shard %s in stream %s under account %s does not exist", shardID, name, s.cfg.AccountID))
+		return nil, nil, errs.E(op, errs.NotFound, fmt.Sprintf("Shard %s in stream %s under account %s does not exist", ShardID(idx), name, s.cfg.AccountID))
 	}
 	return st, st.shards[idx], nil
 }
@@ -332,10 +345,15 @@ func (s *Service) position0(ctx context.Context, op string, st *stream, sh *shar
 	case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
 		p, ok := parseSeq(seq)
 		if !ok {
+			// A number in AWS's oldest layout still names a shard (its low
+			// 16 bits); AWS reports that mismatch before the layout.
+			if idx, old := oldSeqShard(seq); old && idx != sh.idx {
+				return 0, errs.E(op, errs.Invalid, fmt.Sprintf("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", seqShardName(idx), sh.id))
+			}
 			return 0, errs.E(op, errs.Invalid, fmt.Sprintf("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", seq, sh.id, st.meta.Name, s.cfg.AccountID))
 		}
 		if p.shard != sh.idx || p.created != sh.created {
-			return 0, errs.E(op, errs.Invalid, fmt.Sprintf("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", ShardID(p.shard), sh.id))
+			return 0, errs.E(op, errs.Invalid, fmt.Sprintf("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", seqShardName(p.shard), sh.id))
 		}
 		if typ == "AFTER_SEQUENCE_NUMBER" {
 			return p.counter + 1, nil
@@ -346,6 +364,9 @@ func (s *Service) position0(ctx context.Context, op string, st *stream, sh *shar
 			return 0, errs.E(op, errs.Invalid, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
 		}
 		want := ts.UnixMilli()
+		if now := s.nowMs(); want > now {
+			return 0, errs.E(op, errs.Invalid, fmt.Sprintf("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", want, now))
+		}
 		sh.mu.Lock()
 		v := sh.visible
 		sh.mu.Unlock()

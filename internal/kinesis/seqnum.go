@@ -99,6 +99,9 @@ func parseSeq(s string) (seqNum, bool) {
 		}
 		return v
 	}
+	if h[11] > '7' { // the counter is a signed 64-bit value
+		return seqNum{}, false
+	}
 	out.created = p(h[1:10])
 	nib := p(h[10:11])
 	out.counter = p(h[11:27])
@@ -108,4 +111,66 @@ func parseSeq(s string) (seqNum, bool) {
 		return seqNum{}, false
 	}
 	return out, true
+}
+
+// seqShardName names the shard a sequence number encodes, as AWS prints it
+// (the index is a signed 32-bit value: "shardId--02147483648").
+func seqShardName(idx uint32) string { return fmt.Sprintf("shardId-%012d", int32(idx)) }
+
+var (
+	pow124 = new(big.Int).Lsh(big.NewInt(1), 124)
+	pow125 = new(big.Int).Lsh(big.NewInt(1), 125)
+)
+
+// maxSeqCreateSecs bounds the creation time a sequence number may encode.
+const maxSeqCreateSecs = 16025175000
+
+// oldSeqShard decodes the shard index of a number in AWS's oldest layout
+// (below 2^125: 2^124 is implied, creation seconds in hex digits 1-9, the
+// shard in the last four); ok is false for anything else.
+func oldSeqShard(s string) (uint32, bool) {
+	b, ok := new(big.Int).SetString(s, 10)
+	if !ok || b.Sign() < 0 || b.Cmp(pow125) >= 0 {
+		return 0, false
+	}
+	if b.Cmp(pow124) < 0 {
+		b.Add(b, pow124)
+	}
+	h := b.Text(16)
+	if created, err := strconv.ParseUint(h[1:10], 16, 64); err != nil || created >= maxSeqCreateSecs {
+		return 0, false
+	}
+	idx, _ := strconv.ParseUint(h[28:32], 16, 32)
+	return uint32(idx), true
+}
+
+// ValidOrderingSeq reports whether a SequenceNumberForOrdering is one AWS
+// accepts: a sequence number in its current layout (version 1 or 2, a
+// counter below 2^63, a creation time in range, an arrival time not in the
+// future), or one of the oldest layout with a creation time in range.
+func ValidOrderingSeq(s string, nowMs int64) bool {
+	if _, old := oldSeqShard(s); old {
+		return true
+	}
+	b, ok := new(big.Int).SetString(s, 10)
+	if !ok || b.Sign() < 0 {
+		return false
+	}
+	h := b.Text(16)
+	if len(h) != 47 || h[0] != '2' {
+		return false
+	}
+	switch h[46] {
+	case '1':
+		return true
+	case '2':
+	default:
+		return false
+	}
+	if h[11] > '7' {
+		return false
+	}
+	created, _ := strconv.ParseUint(h[1:10], 16, 64)
+	arrival, _ := strconv.ParseUint(h[29:38], 16, 64)
+	return created < maxSeqCreateSecs && int64(arrival)*1000 <= nowMs
 }

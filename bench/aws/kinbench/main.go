@@ -8,7 +8,10 @@
 // putrecords (PutRecords of 500 x 1 KiB; also prints records/s) and get
 // (GetRecords with -limit from a prefilled shard, each worker walking its
 // own iterator chain and starting over at TRIM_HORIZON at the end; also
-// prints records/s). Runs are bounded by -d; loopback endpoints only.
+// prints records/s); raw-put, raw-putrecords and raw-get send the same
+// requests prebuilt over runner.RawConn (see raw.go), with the server's CPU
+// per operation when -pid is given. Runs are bounded by -d; loopback
+// endpoints only.
 package main
 
 import (
@@ -31,7 +34,7 @@ import (
 func main() {
 	endpoint := flag.String("endpoint", "http://127.0.0.1:4566", "Kinesis endpoint (loopback only)")
 	target := flag.String("target", "skyhub", "target label")
-	scenario := flag.String("scenario", "put", "put | putrecords | get")
+	scenario := flag.String("scenario", "put", "put | putrecords | get | raw-put | raw-putrecords | raw-get")
 	conc := flag.Int("c", 16, "concurrent clients")
 	dur := flag.Duration("d", 10*time.Second, "measured duration")
 	warm := flag.Duration("warmup", time.Second, "unmeasured warm-up")
@@ -39,12 +42,19 @@ func main() {
 	shards := flag.Int("shards", 4, "shards of the stream")
 	limit := flag.Int("limit", 100, "GetRecords Limit")
 	prefill := flag.Int("prefill", 10000, "records to prefill for get")
+	pid := flag.Int("pid", 0, "server process id: print its CPU time per operation (raw-* scenarios)")
 	flag.Parse()
 	if !runner.Loopback(*endpoint) {
 		fmt.Fprintln(os.Stderr, "kinbench: endpoint must be a loopback URL")
 		os.Exit(2)
 	}
-	if err := run(*endpoint, *target, *scenario, *conc, *dur, *warm, *size, *shards, *limit, *prefill); err != nil {
+	var err error
+	if strings.HasPrefix(*scenario, "raw-") {
+		err = runRaw(*endpoint, *target, *scenario, *conc, *dur, *warm, *size, *shards, *limit, *prefill, *pid)
+	} else {
+		err = run(*endpoint, *target, *scenario, *conc, *dur, *warm, *size, *shards, *limit, *prefill)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "kinbench:", err)
 		os.Exit(1)
 	}

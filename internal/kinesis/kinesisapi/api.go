@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"skyhub/internal/aws/awsproto"
 	"skyhub/internal/errs"
@@ -149,8 +150,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b, ok := render((*bp)[:0], out)
+	if ok {
+		if cap(b) <= maxPooledBuf {
+			*bp = b
+		}
+	} else if b, err = json.Marshal(out); err != nil {
 		writeError(w, r, isCBOR, errs.E("kinesisapi", errs.Internal, err))
 		return
 	}
@@ -166,6 +173,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
+// bufPool holds answer buffers for the rendered answers; buffers above
+// maxPooledBuf (a 10 MiB GetRecords) are left to the collector.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledBuf = 1 << 20
+
 // DecodeRequest decodes a JSON or CBOR body into v (exported for fuzzing via
 // Dispatch).
 func decode(op string, isCBOR bool, body []byte, v any) error {
@@ -176,29 +189,72 @@ func decode(op string, isCBOR bool, body []byte, v any) error {
 		}
 		body = j
 	}
+	_, err := decodeTop(op, body, v)
+	return err
+}
+
+// decodeTop decodes a JSON body into v and returns its top-level members.
+func decodeTop(op string, body []byte, v any) (map[string]any, error) {
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
-	body, err := typecheck(op, body)
+	body, top, err := typecheck(op, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return apiErr("SerializationException", fmt.Sprintf("Unexpected value type in payload for field %s", te.Field))
+			return nil, apiErr("SerializationException", fmt.Sprintf("Unexpected value type in payload for field %s", te.Field))
 		}
-		return apiErr("SerializationException", "")
+		return nil, apiErr("SerializationException", "")
 	}
-	return nil
+	return top, nil
 }
 
-// validator collects validation failures as AWS words them.
-type validator struct{ msgs []string }
+// validator collects validation failures as AWS words them. top holds the
+// request's top-level members, so that an empty string is told apart from
+// a missing (or null) member: AWS reports "" against the length and pattern
+// constraints, a missing member as null.
+type validator struct {
+	msgs []string
+	top  map[string]any // the request's top-level members (from typecheck)
+	body []byte         // the request as JSON (CBOR converted), for nested presence
+}
+
+// maxValidationMsgs is how many failures AWS lists (the count says the same).
+const maxValidationMsgs = 10
+
+// decode decodes the body into v and records which members were present.
+func (v *validator) decode(op string, isCBOR bool, body []byte, dst any) error {
+	if isCBOR {
+		j, err := cborToJSON(body)
+		if err != nil {
+			return apiErr("SerializationException", "")
+		}
+		body, isCBOR = j, false
+	}
+	v.body = body
+	top, err := decodeTop(op, body, dst)
+	v.top = top
+	return err
+}
+
+// has reports whether a member was sent (non-null); field is named as in
+// messages ("streamName" for StreamName).
+func (v *validator) has(field string) bool {
+	if field == "" || v.top == nil {
+		return false
+	}
+	return v.top[strings.ToUpper(field[:1])+field[1:]] != nil
+}
 
 var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
 
 func (v *validator) add(val any, field, constraint string) {
+	if len(v.msgs) >= maxValidationMsgs {
+		return
+	}
 	var s string
 	switch x := val.(type) {
 	case nil:
@@ -217,7 +273,10 @@ func (v *validator) add(val any, field, constraint string) {
 
 func (v *validator) name(field, val string, required bool, max int) {
 	if val == "" {
-		if required {
+		if v.has(field) {
+			v.add(val, field, "satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+			v.add(val, field, "have length greater than or equal to 1")
+		} else if required {
 			v.add(nil, field, "not be null")
 		}
 		return
@@ -230,14 +289,24 @@ func (v *validator) name(field, val string, required bool, max int) {
 	}
 }
 
-func (v *validator) required(field, val string) {
-	if val == "" {
-		v.add(nil, field, "not be null")
+// pattern checks an optional (or required) string against a pattern; an
+// empty string fails the pattern only.
+func (v *validator) pattern(field, val string, required bool, re *regexp.Regexp, desc string) {
+	if val == "" && !v.has(field) {
+		if required {
+			v.add(nil, field, "not be null")
+		}
+		return
+	}
+	if !re.MatchString(val) {
+		v.add(val, field, "satisfy regular expression pattern: "+desc)
 	}
 }
 
+// length checks an optional string's length (a missing member passes; a
+// required one is checked with notNull first).
 func (v *validator) length(field, val string, lo, hi int) {
-	if val == "" && lo == 0 {
+	if val == "" && !v.has(field) {
 		return
 	}
 	if len(val) < lo {
@@ -264,7 +333,7 @@ func (v *validator) intRange(field string, val *int, lo, hi int, required bool) 
 }
 
 func (v *validator) oneOf(field, val string, required bool, set ...string) {
-	if val == "" {
+	if val == "" && !v.has(field) {
 		if required {
 			v.add(nil, field, "not be null")
 		}
@@ -280,7 +349,9 @@ func (v *validator) oneOf(field, val string, required bool, set ...string) {
 
 func (v *validator) arn(field, val string, required bool) {
 	if val == "" {
-		if required {
+		if v.has(field) {
+			v.add(val, field, "have length greater than or equal to 1")
+		} else if required {
 			v.add(nil, field, "not be null")
 		}
 		return

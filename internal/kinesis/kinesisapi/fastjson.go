@@ -1,16 +1,27 @@
 package kinesisapi
 
-import "encoding/base64"
+import (
+	"bytes"
+	"encoding/base64"
+)
 
 // putRecordsIn is PutRecords' decoded body.
 type putRecordsIn struct {
-	StreamName string `json:"StreamName"`
-	StreamARN  string `json:"StreamARN"`
-	Records    []struct {
-		Data            []byte `json:"Data"`
-		PartitionKey    string `json:"PartitionKey"`
-		ExplicitHashKey string `json:"ExplicitHashKey"`
-	} `json:"Records"`
+	StreamName string           `json:"StreamName"`
+	StreamARN  string           `json:"StreamARN"`
+	Records    []putRecordEntry `json:"Records"`
+
+	fast bool // decoded by fastPutRecords (top-level presence in seen, per-record in the entries)
+	seen map[string]any
+}
+
+// putRecordEntry is one PutRecords entry.
+type putRecordEntry struct {
+	Data            []byte `json:"Data"`
+	PartitionKey    string `json:"PartitionKey"`
+	ExplicitHashKey string `json:"ExplicitHashKey"`
+
+	pkSet, ehkSet bool // sent (fast path only)
 }
 
 // fastPutRecords decodes the common shape of a PutRecords JSON body (known
@@ -22,7 +33,10 @@ func fastPutRecords(b []byte) (in putRecordsIn, ok bool) {
 	if !p.byte('{') {
 		return in, false
 	}
-	seen := map[string]bool{}
+	seen := map[string]any{}
+	// Decoded Data of all records shares one arena (capped per chunk), one
+	// allocation instead of one per record.
+	var arena []byte
 	for first := true; ; first = false {
 		if p.peek('}') {
 			p.i++
@@ -32,7 +46,7 @@ func fastPutRecords(b []byte) (in putRecordsIn, ok bool) {
 			return in, false
 		}
 		key, ok := p.str()
-		if !ok || seen[key] || !p.byte(':') {
+		if !ok || seen[key] != nil || !p.byte(':') {
 			return in, false
 		}
 		seen[key] = true
@@ -60,11 +74,7 @@ func fastPutRecords(b []byte) (in putRecordsIn, ok bool) {
 				if !p.byte('{') {
 					return in, false
 				}
-				var rec struct {
-					Data            []byte `json:"Data"`
-					PartitionKey    string `json:"PartitionKey"`
-					ExplicitHashKey string `json:"ExplicitHashKey"`
-				}
+				var rec putRecordEntry
 				rseen := 0
 				for ff := true; ; ff = false {
 					if p.peek('}') {
@@ -84,21 +94,35 @@ func fastPutRecords(b []byte) (in putRecordsIn, ok bool) {
 							return in, false
 						}
 						rseen |= 1
-						raw, ok := p.rawStr()
-						if !ok {
+						// The closing quote is found with IndexByte; the
+						// strict base64 decoder rejects every byte a JSON
+						// escape or a control character would bring.
+						if !p.byte('"') {
 							return in, false
 						}
-						d := make([]byte, base64.StdEncoding.DecodedLen(len(raw)))
+						end := bytes.IndexByte(p.b[p.i:], '"')
+						if end < 0 {
+							return in, false
+						}
+						raw := p.b[p.i : p.i+end]
+						p.i += end + 1
+						dl := base64.StdEncoding.DecodedLen(len(raw))
+						if len(arena)+dl > cap(arena) {
+							arena = make([]byte, 0, max(dl, min(len(p.b), 1<<20)))
+						}
+						d := arena[len(arena) : len(arena)+dl : len(arena)+dl]
 						n, err := base64.StdEncoding.Strict().Decode(d, raw)
 						if err != nil {
 							return in, false
 						}
-						rec.Data = d[:n]
+						rec.Data = d[:n:n]
+						arena = arena[:len(arena)+n]
 					case "PartitionKey":
 						if rseen&2 != 0 {
 							return in, false
 						}
 						rseen |= 2
+						rec.pkSet = true
 						if rec.PartitionKey, ok = p.str(); !ok {
 							return in, false
 						}
@@ -107,6 +131,7 @@ func fastPutRecords(b []byte) (in putRecordsIn, ok bool) {
 							return in, false
 						}
 						rseen |= 4
+						rec.ehkSet = true
 						if rec.ExplicitHashKey, ok = p.str(); !ok {
 							return in, false
 						}
@@ -117,17 +142,14 @@ func fastPutRecords(b []byte) (in putRecordsIn, ok bool) {
 				in.Records = append(in.Records, rec)
 			}
 			if in.Records == nil {
-				in.Records = make([]struct {
-					Data            []byte `json:"Data"`
-					PartitionKey    string `json:"PartitionKey"`
-					ExplicitHashKey string `json:"ExplicitHashKey"`
-				}, 0)
+				in.Records = make([]putRecordEntry, 0)
 			}
 		default:
 			return in, false
 		}
 	}
 	p.ws()
+	in.fast, in.seen = true, seen
 	return in, p.i == len(p.b)
 }
 

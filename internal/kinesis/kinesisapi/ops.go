@@ -2,8 +2,12 @@ package kinesisapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"skyhub/internal/kinesis"
@@ -41,7 +45,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			StreamModeDetails *modeDetails      `json:"StreamModeDetails"`
 			Tags              map[string]string `json:"Tags"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		onDemand := in.StreamModeDetails != nil && in.StreamModeDetails.StreamMode == "ON_DEMAND"
@@ -63,7 +67,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			streamRef
 			EnforceConsumerDeletion bool `json:"EnforceConsumerDeletion"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		in.check(&v, true)
@@ -81,11 +85,11 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			Limit                 *int   `json:"Limit"`
 			ExclusiveStartShardID string `json:"ExclusiveStartShardId"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("limit", in.Limit, 1, 10000, false)
-		v.length("exclusiveStartShardId", in.ExclusiveStartShardID, 0, 128)
+		v.name("exclusiveStartShardId", in.ExclusiveStartShardID, false, 128)
 		in.check(&v, true)
 		if err := v.err(); err != nil {
 			return nil, err
@@ -102,7 +106,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		return map[string]any{"StreamDescription": d}, err
 	case "DescribeStreamSummary":
 		var in streamRef
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		in.check(&v, true)
@@ -121,7 +125,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ExclusiveStartStreamName string `json:"ExclusiveStartStreamName"`
 			NextToken                string `json:"NextToken"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("limit", in.Limit, 1, 10000, false)
@@ -160,11 +164,12 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 				Timestamp epoch  `json:"Timestamp"`
 			} `json:"ShardFilter"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("maxResults", in.MaxResults, 1, 10000, false)
-		v.length("nextToken", in.NextToken, 0, 1048576)
+		v.length("nextToken", in.NextToken, 1, 1048576)
+		v.name("exclusiveStartShardId", in.ExclusiveStartShardID, false, 128)
 		in.check(&v, false)
 		if in.ShardFilter != nil {
 			v.oneOf("shardFilter.type", in.ShardFilter.Type, true, "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP")
@@ -216,13 +221,14 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ExplicitHashKey           string `json:"ExplicitHashKey"`
 			SequenceNumberForOrdering string `json:"SequenceNumberForOrdering"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
-		v.length("partitionKey", in.PartitionKey, 1, 256)
-		if in.PartitionKey == "" {
-			v.msgs = v.msgs[:0]
-			v.required("partitionKey", in.PartitionKey)
+		v.pattern("sequenceNumberForOrdering", in.SequenceNumberForOrdering, false, seqPattern, `0|([1-9]\d{0,128})`)
+		if in.PartitionKey == "" && !v.has("partitionKey") {
+			v.add(nil, "partitionKey", "not be null")
+		} else {
+			v.length("partitionKey", in.PartitionKey, 1, 256)
 		}
 		if in.Data == nil {
 			v.add(nil, "data", "not be null")
@@ -230,15 +236,17 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			v.add("java.nio.HeapByteBuffer[pos=0 lim="+fmt.Sprint(len(in.Data))+" cap="+fmt.Sprint(len(in.Data))+"]", "data", "have length less than or equal to 1048576")
 		}
 		in.check(&v, true)
-		if in.ExplicitHashKey != "" && !hashKeyPattern.MatchString(in.ExplicitHashKey) {
-			v.add(in.ExplicitHashKey, "explicitHashKey", "satisfy regular expression pattern: 0|([1-9]\\d{0,38})")
-		}
+		v.pattern("explicitHashKey", in.ExplicitHashKey, false, hashKeyPattern, `0|([1-9]\d{0,38})`)
 		if err := v.err(); err != nil {
 			return nil, err
 		}
 		name, err := h.resolve(in.streamRef)
 		if err != nil {
 			return nil, err
+		}
+		if in.SequenceNumberForOrdering != "" && !kinesis.ValidOrderingSeq(in.SequenceNumberForOrdering, time.Now().UnixMilli()) {
+			return nil, apiErr("InvalidArgumentException", "ExclusiveMinimumSequenceNumber "+in.SequenceNumberForOrdering+
+				" used in PutRecord on stream "+name+" under account "+h.svc.AccountID()+" is invalid.")
 		}
 		res, err := h.svc.PutRecord(ctx, name, kinesis.PutInput{PartitionKey: in.PartitionKey, ExplicitHashKey: in.ExplicitHashKey, Data: in.Data})
 		if err != nil {
@@ -251,11 +259,14 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			in, ok = fastPutRecords(body)
 		}
 		if !ok {
-			if err := decode(op, isCBOR, body, &in); err != nil {
+			if err := v.decode(op, isCBOR, body, &in); err != nil {
 				return nil, err
 			}
 		}
 		ref := streamRef{StreamName: in.StreamName, StreamARN: in.StreamARN}
+		if in.fast {
+			v.body, v.top = body, in.seen
+		}
 		if in.Records == nil {
 			v.add(nil, "records", "not be null")
 		} else if len(in.Records) == 0 {
@@ -266,18 +277,27 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		total := 0
 		recs := make([]kinesis.PutInput, len(in.Records))
 		for i, r := range in.Records {
-			f := fmt.Sprintf("records.%d.member.", i+1)
-			if r.PartitionKey == "" {
+			f := "records." + strconv.Itoa(i+1) + ".member."
+			if !in.fast && (r.PartitionKey == "" || r.ExplicitHashKey == "") {
+				// encoding/json decoded it: find which members were sent.
+				markRecordMembers(v.body, in.Records)
+				in.fast = true
+				r = in.Records[i]
+			}
+			switch {
+			case r.PartitionKey == "" && !r.pkSet:
 				v.add(nil, f+"partitionKey", "not be null")
-			} else {
-				v.length(f+"partitionKey", r.PartitionKey, 1, 256)
+			case r.PartitionKey == "":
+				v.add("", f+"partitionKey", "have length greater than or equal to 1")
+			case len(r.PartitionKey) > 256:
+				v.add(r.PartitionKey, f+"partitionKey", "have length less than or equal to 256")
 			}
 			if r.Data == nil {
 				v.add(nil, f+"data", "not be null")
 			} else if len(r.Data) > 1<<20 {
-				v.add("java.nio.HeapByteBuffer", f+"data", "have length less than or equal to 1048576")
+				v.add("java.nio.HeapByteBuffer[pos=0 lim="+strconv.Itoa(len(r.Data))+" cap="+strconv.Itoa(len(r.Data))+"]", f+"data", "have length less than or equal to 1048576")
 			}
-			if r.ExplicitHashKey != "" && !hashKeyPattern.MatchString(r.ExplicitHashKey) {
+			if (r.ExplicitHashKey != "" || r.ehkSet) && !hashKeyPattern.MatchString(r.ExplicitHashKey) {
 				v.add(r.ExplicitHashKey, f+"explicitHashKey", "satisfy regular expression pattern: 0|([1-9]\\d{0,38})")
 			}
 			total += len(r.Data) + len(r.PartitionKey)
@@ -304,7 +324,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 				failed++
 			}
 		}
-		return map[string]any{"FailedRecordCount": failed, "Records": res}, nil
+		return putRecordsOut{FailedRecordCount: failed, Records: res}, nil
 	case "GetShardIterator":
 		var in struct {
 			streamRef
@@ -313,18 +333,13 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			StartingSequenceNumber string `json:"StartingSequenceNumber"`
 			Timestamp              epoch  `json:"Timestamp"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
-		v.oneOf("shardIteratorType", in.ShardIteratorType, true, "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
-		if in.StartingSequenceNumber != "" && !seqPattern.MatchString(in.StartingSequenceNumber) {
-			v.add(in.StartingSequenceNumber, "startingSequenceNumber", "satisfy regular expression pattern: 0|([1-9]\\d{0,128})")
-		}
-		if in.ShardID == "" {
-			v.add(nil, "shardId", "not be null")
-		} else {
-			v.length("shardId", in.ShardID, 1, 128)
-		}
+		// AWS lists the set in this order.
+		v.oneOf("shardIteratorType", in.ShardIteratorType, true, "AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON")
+		v.pattern("startingSequenceNumber", in.StartingSequenceNumber, false, seqPattern, `0|([1-9]\d{0,128})`)
+		v.name("shardId", in.ShardID, true, 128)
 		in.check(&v, true)
 		if err := v.err(); err != nil {
 			return nil, err
@@ -345,11 +360,19 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			Limit         *int   `json:"Limit"`
 			StreamARN     string `json:"StreamARN"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
-			return nil, err
+		fast := false
+		if !isCBOR {
+			in.ShardIterator, in.Limit, in.StreamARN, fast = fastGetRecords(body)
+			fast = fast && in.ShardIterator != "" // "" needs the member check
+		}
+		if !fast {
+			in.ShardIterator, in.Limit, in.StreamARN = "", nil, ""
+			if err := v.decode(op, isCBOR, body, &in); err != nil {
+				return nil, err
+			}
 		}
 		v.intRange("limit", in.Limit, 1, 10000, false)
-		if in.ShardIterator == "" {
+		if in.ShardIterator == "" && !v.has("shardIterator") {
 			v.add(nil, "shardIterator", "not be null")
 		} else {
 			v.length("shardIterator", in.ShardIterator, 1, 512)
@@ -368,15 +391,11 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ShardToSplit       string `json:"ShardToSplit"`
 			NewStartingHashKey string `json:"NewStartingHashKey"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
-		if in.NewStartingHashKey == "" {
-			v.add(nil, "newStartingHashKey", "not be null")
-		} else if !hashKeyPattern.MatchString(in.NewStartingHashKey) {
-			v.add(in.NewStartingHashKey, "newStartingHashKey", "satisfy regular expression pattern: 0|([1-9]\\d{0,38})")
-		}
-		v.required("shardToSplit", in.ShardToSplit)
+		v.pattern("newStartingHashKey", in.NewStartingHashKey, true, hashKeyPattern, `0|([1-9]\d{0,38})`)
+		v.name("shardToSplit", in.ShardToSplit, true, 128)
 		in.check(&v, true)
 		if err := v.err(); err != nil {
 			return nil, err
@@ -392,11 +411,11 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ShardToMerge         string `json:"ShardToMerge"`
 			AdjacentShardToMerge string `json:"AdjacentShardToMerge"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
-		v.required("shardToMerge", in.ShardToMerge)
-		v.required("adjacentShardToMerge", in.AdjacentShardToMerge)
+		v.name("shardToMerge", in.ShardToMerge, true, 128)
+		v.name("adjacentShardToMerge", in.AdjacentShardToMerge, true, 128)
 		in.check(&v, true)
 		if err := v.err(); err != nil {
 			return nil, err
@@ -412,7 +431,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			TargetShardCount *int   `json:"TargetShardCount"`
 			ScalingType      string `json:"ScalingType"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("targetShardCount", in.TargetShardCount, 1, 100000, true)
@@ -435,7 +454,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			streamRef
 			RetentionPeriodHours *int `json:"RetentionPeriodHours"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("retentionPeriodHours", in.RetentionPeriodHours, 1, 2147483647, true)
@@ -454,11 +473,13 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ResourceARN string            `json:"ResourceARN"`
 			Tags        map[string]string `json:"Tags"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		if in.Tags == nil {
 			v.add(nil, "tags", "not be null")
+		} else {
+			checkTagMap(&v, in.Tags)
 		}
 		if op == "TagResource" {
 			v.arn("resourceARN", in.ResourceARN, true)
@@ -468,16 +489,14 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		if err := v.err(); err != nil {
 			return nil, err
 		}
-		for k, val := range in.Tags {
-			if len(k) < 1 || len(k) > 128 || len(val) > 256 {
-				return nil, apiErr("InvalidArgumentException", "Some tags contain invalid lengths.")
-			}
-			if !validTag(k) || !validTag(val) {
-				return nil, apiErr("InvalidArgumentException", tagCharsMsg)
-			}
-		}
 		name, err := h.resolve(in.streamRef)
 		if err != nil {
+			return nil, err
+		}
+		if err := h.svc.CheckStream(name); err != nil {
+			return nil, err
+		}
+		if err := h.checkTagChars(name, "add tags to", in.Tags, nil); err != nil {
 			return nil, err
 		}
 		return empty{}, h.svc.AddTags(ctx, name, in.Tags)
@@ -487,11 +506,13 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ResourceARN string   `json:"ResourceARN"`
 			TagKeys     []string `json:"TagKeys"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		if in.TagKeys == nil {
 			v.add(nil, "tagKeys", "not be null")
+		} else {
+			checkTagKeys(&v, in.TagKeys)
 		}
 		if op == "UntagResource" {
 			v.arn("resourceARN", in.ResourceARN, true)
@@ -501,13 +522,14 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		if err := v.err(); err != nil {
 			return nil, err
 		}
-		for _, k := range in.TagKeys {
-			if !validTag(k) {
-				return nil, apiErr("InvalidArgumentException", tagCharsMsg)
-			}
-		}
 		name, err := h.resolve(in.streamRef)
 		if err != nil {
+			return nil, err
+		}
+		if err := h.svc.CheckStream(name); err != nil {
+			return nil, err
+		}
+		if err := h.checkTagChars(name, "remove tags from", nil, in.TagKeys); err != nil {
 			return nil, err
 		}
 		return empty{}, h.svc.RemoveTags(ctx, name, in.TagKeys)
@@ -518,10 +540,11 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			ExclusiveStartTagKey string `json:"ExclusiveStartTagKey"`
 			Limit                *int   `json:"Limit"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.intRange("limit", in.Limit, 1, 50, false)
+		v.length("exclusiveStartTagKey", in.ExclusiveStartTagKey, 1, 128)
 		if op == "ListTagsForResource" {
 			v.arn("resourceARN", in.ResourceARN, true)
 			in.StreamARN = in.ResourceARN
@@ -554,7 +577,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			streamRef
 			ShardLevelMetrics []string `json:"ShardLevelMetrics"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		if in.ShardLevelMetrics == nil {
@@ -579,7 +602,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			EncryptionType string `json:"EncryptionType"`
 			KeyID          string `json:"KeyId"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.oneOf("encryptionType", in.EncryptionType, true, "NONE", "KMS")
@@ -598,7 +621,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		return empty{}, h.svc.SetEncryption(ctx, name, in.EncryptionType, in.KeyID, op == "StartStreamEncryption")
 	case "DescribeLimits":
 		var in empty
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		return h.svc.DescribeLimits(ctx), nil
@@ -607,7 +630,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			StreamARN         string       `json:"StreamARN"`
 			StreamModeDetails *modeDetails `json:"StreamModeDetails"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		v.arn("streamARN", in.StreamARN, true)
@@ -632,7 +655,7 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 			MaxResults   *int   `json:"MaxResults"`
 			NextToken    string `json:"NextToken"`
 		}
-		if err := decode(op, isCBOR, body, &in); err != nil {
+		if err := v.decode(op, isCBOR, body, &in); err != nil {
 			return nil, err
 		}
 		switch op {
@@ -671,6 +694,114 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 }
 
 const tagCharsMsg = "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @."
+
+// markRecordMembers sets which PutRecords entries sent PartitionKey and
+// ExplicitHashKey (non-null); asked only when a value is empty.
+func markRecordMembers(body []byte, recs []putRecordEntry) {
+	var in struct {
+		Records []map[string]json.RawMessage `json:"Records"`
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return
+	}
+	for i, r := range in.Records {
+		if i >= len(recs) {
+			break
+		}
+		recs[i].pkSet = r["PartitionKey"] != nil && string(r["PartitionKey"]) != "null"
+		recs[i].ehkSet = r["ExplicitHashKey"] != nil && string(r["ExplicitHashKey"]) != "null"
+	}
+}
+
+// javaMap renders a map as Java's toString does ({k=v, k2=v2}), in key order.
+func javaMap(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(k + "=" + m[k])
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// checkTagMap applies the model's constraints on a Tags map.
+func checkTagMap(v *validator, tags map[string]string) {
+	if len(tags) == 0 {
+		v.add("{}", "tags", "have length greater than or equal to 1")
+		return
+	}
+	if len(tags) > 200 {
+		v.add(javaMap(tags), "tags", "have length less than or equal to 200")
+	}
+	for k := range tags {
+		if len(k) < 1 || len(k) > 128 {
+			v.msgs = append(v.msgs, "Value '"+javaMap(tags)+"' at 'tags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]")
+			break
+		}
+	}
+	for _, val := range tags {
+		if len(val) > 256 {
+			v.msgs = append(v.msgs, "Value '"+javaMap(tags)+"' at 'tags' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 0]")
+			break
+		}
+	}
+}
+
+// checkTagKeys applies the model's constraints on a TagKeys list.
+func checkTagKeys(v *validator, keys []string) {
+	list := "[" + strings.Join(keys, ", ") + "]"
+	if len(keys) == 0 {
+		v.add(list, "tagKeys", "have length greater than or equal to 1")
+		return
+	}
+	if len(keys) > 50 {
+		v.add(list, "tagKeys", "have length less than or equal to 50")
+	}
+	for _, k := range keys {
+		if len(k) < 1 || len(k) > 128 {
+			v.add(list, "tagKeys", "satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]")
+			break
+		}
+	}
+}
+
+// checkTagChars checks tag characters once the stream is known: outside
+// the documented set → the generic message; '%' (documented as valid, but
+// refused by the stream) → the stream-specific one, as AWS answers.
+func (h *Handler) checkTagChars(stream, action string, tags map[string]string, keys []string) error {
+	pct := false
+	check := func(s string) bool {
+		for _, r := range s {
+			if r == '%' {
+				pct = true
+			}
+		}
+		return validTag(strings.ReplaceAll(s, "%", ""))
+	}
+	for k, val := range tags {
+		if !check(k) || !check(val) {
+			return apiErr("InvalidArgumentException", tagCharsMsg)
+		}
+	}
+	for _, k := range keys {
+		if !check(k) {
+			return apiErr("InvalidArgumentException", tagCharsMsg)
+		}
+	}
+	if pct {
+		return apiErr("InvalidArgumentException", "Failed to "+action+" stream "+stream+" under account "+h.svc.AccountID()+
+			" because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@'.")
+	}
+	return nil
+}
 
 // validTag reports whether a tag key or value uses only the characters AWS
 // accepts (letters, digits, space, _ . / = + - @; AWS rejects % despite its

@@ -99,33 +99,35 @@ func serErr(msg string) error { return apiErr("SerializationException", msg) }
 var b64bad = regexp.MustCompile(`[^a-zA-Z0-9+/=]|=[^=]`)
 
 // typecheck checks a JSON body against the operation's model and returns
-// it normalised (integers truncated as AWS does), or a SerializationException.
-func typecheck(op string, body []byte) ([]byte, error) {
+// it normalised (integers truncated as AWS does) with its top-level members,
+// or a SerializationException.
+func typecheck(op string, body []byte) ([]byte, map[string]any, error) {
 	fields, ok := schemas[op]
 	if !ok {
-		return body, nil
+		return body, nil, nil
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	var v any
 	if err := d.Decode(&v); err != nil || d.More() {
-		return nil, serErr("")
+		return nil, nil, serErr("")
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		if v == nil {
-			return []byte("{}"), nil
+			return []byte("{}"), nil, nil
 		}
-		return nil, serErr("Start of list found where not expected")
+		return nil, nil, serErr("Start of list found where not expected")
 	}
 	changed, err := checkStruct(m, fields)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !changed {
-		return body, nil
+		return body, m, nil
 	}
-	return json.Marshal(m)
+	b, err := json.Marshal(m)
+	return b, m, err
 }
 
 func checkStruct(m map[string]any, fields []field) (bool, error) {
