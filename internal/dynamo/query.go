@@ -91,6 +91,22 @@ func (s *Service) target(table, index string, consistent bool) (*target, error) 
 	return tg, nil
 }
 
+// keyNames names the attributes lastKey takes.
+func (tg *target) keyNames() []string {
+	names := make([]string, 0, 4)
+	names = append(names, tg.def.Hash.Name)
+	if tg.def.Range != nil {
+		names = append(names, tg.def.Range.Name)
+	}
+	if tg.ix != nil {
+		names = append(names, tg.ix.Hash.Name)
+		if tg.ix.Range != nil {
+			names = append(names, tg.ix.Range.Name)
+		}
+	}
+	return names
+}
+
 // lastKey returns the LastEvaluatedKey of it: the table key plus index keys.
 func (tg *target) lastKey(it attr.Item) attr.Item {
 	k := KeyOf(tg.def, it)
@@ -105,7 +121,9 @@ func (tg *target) lastKey(it attr.Item) attr.Item {
 
 // fullKey encodes the storage key of a (start) key.
 func (tg *target) fullKey(k attr.Item) ([]byte, error) {
-	bad := invalid("The provided starting key is invalid: The provided key element does not match the schema")
+	bad := func() error {
+		return invalid("The provided starting key is invalid: The provided key element does not match the schema")
+	}
 	want := keyElems(tg.def)
 	if tg.ix != nil {
 		want = append(want, tg.ix.Hash)
@@ -123,11 +141,11 @@ func (tg *target) fullKey(k attr.Item) ([]byte, error) {
 		n++
 		v, ok := k[w.Name]
 		if !ok || v.T != w.Type {
-			return nil, bad
+			return nil, bad()
 		}
 	}
 	if len(k) != n {
-		return nil, bad
+		return nil, bad()
 	}
 	b := append([]byte(nil), tg.prefix...)
 	if tg.ix != nil {
@@ -195,7 +213,7 @@ func (s *Service) KeyCondition(table, index string, c expr.Cond) (attr.Value, *R
 		v, ok := o.(expr.ValueOperand)
 		return v.V, ok
 	}
-	unsupported := invalid("Query key condition not supported")
+	unsupported := func() error { return invalid("Query key condition not supported") }
 	for _, p := range parts {
 		switch p := p.(type) {
 		case expr.Compare:
@@ -208,7 +226,7 @@ func (s *Service) KeyCondition(table, index string, c expr.Cond) (attr.Value, *R
 				v, ok2 = valOf(p.L)
 				op = flip(op)
 				if !ok || !ok2 {
-					return attr.Value{}, nil, unsupported
+					return attr.Value{}, nil, unsupported()
 				}
 			}
 			switch {
@@ -218,21 +236,21 @@ func (s *Service) KeyCondition(table, index string, c expr.Cond) (attr.Value, *R
 			case tg.rng != nil && name == tg.rng.Name && rc == nil:
 				rc = &RangeCond{Op: op, V: v, Column: name}
 			default:
-				return attr.Value{}, nil, unsupported
+				return attr.Value{}, nil, unsupported()
 			}
 		case expr.Between:
 			name, ok := nameOf(p.V)
 			lo, ok2 := valOf(p.Lo)
 			hi, ok3 := valOf(p.Hi)
 			if !ok || !ok2 || !ok3 || tg.rng == nil || name != tg.rng.Name || rc != nil {
-				return attr.Value{}, nil, unsupported
+				return attr.Value{}, nil, unsupported()
 			}
 			rc = &RangeCond{Op: "BETWEEN", V: lo, V2: hi, Column: name}
 		case expr.Func:
 			name, ok := nameOf(p.Args[0])
 			v, ok2 := valOf(p.Args[1])
 			if !ok || !ok2 || tg.rng == nil || name != tg.rng.Name || rc != nil {
-				return attr.Value{}, nil, unsupported
+				return attr.Value{}, nil, unsupported()
 			}
 			rc = &RangeCond{Op: "BEGINS_WITH", V: v, Column: name}
 		}
@@ -357,7 +375,7 @@ func (s *Service) readRange(ctx context.Context, tg *target, lo, hi []byte, back
 		if stopped {
 			if raw != nil {
 				var err error
-				if last, err = attr.DecodeItem(buf[ends[len(ends)-2]:]); err != nil {
+				if last, err = attr.DecodeAttrs(buf[ends[len(ends)-2]:], tg.keyNames()...); err != nil {
 					return Page{}, errs.E("dynamo.read", errs.Internal, err)
 				}
 			}

@@ -182,6 +182,12 @@ func checkStored(t *testing.T, it Item) {
 	if want := AppendItemJSON(nil, it); !bytes.Equal(got, want) {
 		t.Fatalf("stored JSON\n%s\nwant\n%s", got, want)
 	}
+	for _, name := range it.SortedNames() {
+		part, err := DecodeAttrs(enc, name, "not-there")
+		if err != nil || len(part) != 1 || !Equal(part[name], it[name]) {
+			t.Fatalf("DecodeAttrs(%q) = %v, %v", name, part, err)
+		}
+	}
 }
 
 func TestStoredJSON(t *testing.T) {

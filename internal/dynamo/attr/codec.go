@@ -518,6 +518,30 @@ func (r *reader) byte1() byte {
 	return c
 }
 
+// DecodeAttrs parses only the named top-level attributes of an item in
+// storage form (the others are skipped without being built).
+func DecodeAttrs(b []byte, names ...string) (Item, error) {
+	r := &reader{b: b}
+	n := r.uvarint()
+	it := make(Item, len(names))
+	for i := 0; i < n && r.err == nil; i++ {
+		k := r.raw()
+		want := false
+		for _, name := range names {
+			if string(k) == name {
+				want = true
+				break
+			}
+		}
+		if want {
+			it[string(k)] = r.value(0)
+		} else {
+			r.valueSize(0)
+		}
+	}
+	return it, r.err
+}
+
 // DecodeItem parses the storage form.
 func DecodeItem(b []byte) (Item, error) {
 	r := &reader{b: b}
