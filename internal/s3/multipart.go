@@ -102,7 +102,7 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 }
 
 func (s *Service) storePart(ctx context.Context, bucket, key, id string, n int, p Part) error {
-	mu := lockKey(bucket, "\x00upload"+id)
+	mu := s.lockKey(bucket, "\x00upload"+id)
 	mu.Lock()
 	defer mu.Unlock()
 	if _, err := s.GetUpload(ctx, bucket, key, id); err != nil {

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"hash"
-	"hash/fnv"
 	"io"
 	"strings"
 	"sync"
@@ -22,19 +21,27 @@ import (
 // MaxKeyLength is S3's object key limit in bytes.
 const MaxKeyLength = 1024
 
-var stripes [256]sync.Mutex
-
 // copyBufs holds the 256 KiB buffers large bodies stream through.
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
+// keyStripes is the number of per-key locks. A writer holds its key's lock
+// across the group commit, so two writers of different keys that share a
+// stripe wait one commit for each other: with 64 concurrent writers, 256
+// stripes made a fifth of the writes wait, 4096 make about 1.5 % wait.
+const keyStripes = 4096
+
 // lockKey serialises metadata updates of one object (writers of different
 // objects proceed in parallel and share fsyncs through group commit).
-func lockKey(b, k string) *sync.Mutex {
-	h := fnv.New32a()
-	h.Write([]byte(b))
-	h.Write([]byte{0})
-	h.Write([]byte(k))
-	return &stripes[h.Sum32()%uint32(len(stripes))]
+func (s *Service) lockKey(b, k string) *sync.Mutex {
+	h := uint32(2166136261) // FNV-1a of b, 0, k
+	for i := 0; i < len(b); i++ {
+		h = (h ^ uint32(b[i])) * 16777619
+	}
+	h *= 16777619
+	for i := 0; i < len(k); i++ {
+		h = (h ^ uint32(k[i])) * 16777619
+	}
+	return &s.stripes[h%keyStripes]
 }
 
 // PutInput is a PutObject request.
@@ -267,7 +274,7 @@ func (s *Service) versions(ctx context.Context, bucket, key string) ([]*Object, 
 // when o.DeleteMarker), honouring the bucket's versioning state, and deletes
 // the bytes it replaces once the metadata is durable.
 func (s *Service) commitObject(ctx context.Context, op, bucket string, o *Object, ifNoneMatch, ifMatch string) error {
-	mu := lockKey(bucket, o.Key)
+	mu := s.lockKey(bucket, o.Key)
 	mu.Lock()
 	defer mu.Unlock()
 	b, err := s.bucket(ctx, bucket)
@@ -537,7 +544,7 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID, ifMa
 			}
 		}
 		if b.Versioning == "" {
-			mu := lockKey(bucket, key)
+			mu := s.lockKey(bucket, key)
 			mu.Lock()
 			cur, err := s.current(ctx, bucket, key)
 			if err != nil {
@@ -564,7 +571,7 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID, ifMa
 		s.notify(ctx, bucket, "ObjectRemoved:DeleteMarkerCreated", m)
 		return DeleteResult{DeleteMarker: true, VersionID: m.VersionID}, nil
 	}
-	mu := lockKey(bucket, key)
+	mu := s.lockKey(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()
 	vs, err := s.versions(ctx, bucket, key)
@@ -679,7 +686,7 @@ func (s *Service) copyMeta(pin *PutInput, src *Object, in *CopyInput) *PutInput 
 
 // SetObjectTags replaces an object version's tags (nil deletes them).
 func (s *Service) SetObjectTags(ctx context.Context, bucket, key, versionID string, tags map[string]string) (*Object, error) {
-	mu := lockKey(bucket, key)
+	mu := s.lockKey(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()
 	o, err := s.Head(ctx, bucket, key, versionID)

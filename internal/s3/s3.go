@@ -101,6 +101,7 @@ type Service struct {
 	// its bucket (existence, versioning, notifications, lifecycle), and
 	// decoding the stored JSON each time was a tenth of a small PUT's CPU.
 	buckets bucketCache
+	stripes [keyStripes]sync.Mutex // see lockKey
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
