@@ -94,7 +94,10 @@ func (r *Router) establish(p wamp.Peer) *session {
 	if s.authextra != nil {
 		d["authextra"] = s.authextra
 	}
-	s.send(&wamp.Welcome{Session: s.id, Details: d})
+	// WELCOME goes out once the session has joined the realm (run), so
+	// that on_join meta events follow the order in which clients were
+	// welcomed and a welcomed client is already visible to the meta API.
+	s.welcome = &wamp.Welcome{Session: s.id, Details: d}
 	return s
 }
 

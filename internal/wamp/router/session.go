@@ -36,7 +36,8 @@ type session struct {
 	subs    map[wamp.ID]*subscription
 	regs    map[wamp.ID]*registration
 
-	ctl chan control
+	ctl     chan control
+	welcome *wamp.Welcome // sent by run once joined; nil for local sessions
 
 	mu         sync.Mutex
 	calls      map[wamp.ID]*call // as caller, by CALL request id
@@ -106,6 +107,10 @@ func (s *session) run() bool {
 	rl := s.realm
 	r := rl.r
 	rl.join(s)
+	if s.welcome != nil {
+		s.send(s.welcome)
+		s.welcome = nil
+	}
 	for {
 		select {
 		case m, ok := <-s.peer.Recv():
