@@ -2,6 +2,7 @@ package sqsapi
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +21,27 @@ func TestSendResultJSONMatchesEncodingJSON(t *testing.T) {
 		}
 		if got := r.appendTo(nil); string(got) != string(want) {
 			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+}
+
+func TestReadBody(t *testing.T) {
+	for _, c := range []struct {
+		body     string
+		declared int64
+		want     string
+		err      bool
+	}{
+		{"hello", 5, "hello", false},
+		{"hello", -1, "hello", false},
+		{"", 0, "", false},
+		{"hello", 3, "hello", false}, // more than declared: all of it (the limit still bounds it)
+		{"he", 5, "", true},          // truncated
+		{"hello", 100, "hello", false},
+	} {
+		got, err := readBody(strings.NewReader(c.body), c.declared, 10)
+		if (err != nil) != c.err || string(got) != c.want {
+			t.Errorf("readBody(%q, %d) = %q, %v", c.body, c.declared, got, err)
 		}
 	}
 }
