@@ -730,7 +730,14 @@ func (r *Registry) spliceEventOps(code int, ev Device, enc []byte) ([]kv.Op, str
 func (r *Registry) indexOps(seq string, b []byte, e Device) []kv.Op {
 	uuids := eventUUIDs(e)
 	ops := make([]kv.Op, 0, 2+len(uuids))
-	ops = append(ops, kv.Set([]byte(pEv+seq), b))
+	// every key of the entry in one allocation
+	n := len(pEv) + len(seq)
+	for _, u := range uuids {
+		n += len(pEvx) + len(u) + 1 + len(seq)
+	}
+	keys := make([]byte, 0, n)
+	keys = append(append(keys, pEv...), seq...)
+	ops = append(ops, kv.Set(keys[:len(keys):len(keys)], b))
 	if max := uint64(r.cfg.EventLogMax); max > 0 {
 		if n, _ := strconv.ParseUint(seq, 16, 64); n%trimEvery == 0 && n > max {
 			// a range tombstone: cheap however many events it covers;
@@ -739,7 +746,9 @@ func (r *Registry) indexOps(seq string, b []byte, e Device) []kv.Op {
 		}
 	}
 	for _, u := range uuids {
-		ops = append(ops, kv.Set([]byte(pEvx+u+"/"+seq), nil))
+		start := len(keys)
+		keys = append(append(append(append(keys, pEvx...), u...), '/'), seq...)
+		ops = append(ops, kv.Set(keys[start:len(keys):len(keys)], nil))
 	}
 	return ops
 }

@@ -27,6 +27,7 @@ type evBatch struct {
 
 	mu      sync.Mutex
 	ops     []kv.Op
+	spare   []kv.Op       // the last committed batch's slice, for reuse
 	events  int           // queued, not yet taken by the writer
 	queued  uint64        // events ever queued
 	written uint64        // events ever taken and committed (or failed)
@@ -67,6 +68,9 @@ func (b *evBatch) add(ctx context.Context, ops []kv.Op) error {
 			return errs.E("device.LogEventLater", errs.Unavailable, "event log busy", ctx.Err())
 		}
 		b.mu.Lock()
+	}
+	if b.ops == nil && b.spare != nil {
+		b.ops, b.spare = b.spare, nil
 	}
 	b.ops = append(b.ops, ops...)
 	b.events++
@@ -111,7 +115,11 @@ func (b *evBatch) run() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err := b.st.Write(ctx, ops...)
 		cancel()
+		clear(ops) // the store copied the batch: keep the slice, not the bytes
 		b.mu.Lock()
+		if cap(ops) <= 4*b.maxPending {
+			b.spare = ops[:0]
+		}
 		b.written += uint64(n)
 		if err != nil {
 			b.failed = err

@@ -20,7 +20,6 @@ package hub
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
@@ -29,6 +28,7 @@ import (
 
 	"skyhub/internal/device"
 	"skyhub/internal/errs"
+	"skyhub/internal/skynet/jsonv"
 	"skyhub/internal/skynet/realtime"
 )
 
@@ -531,7 +531,7 @@ func (h *Hub) send(ctx context.Context, from string, msg device.Device, opt Send
 	}
 	// rendered once: every recipient's transport and the event log copy
 	// these bytes instead of encoding the document again
-	enc, err := json.Marshal(m)
+	enc, err := jsonv.Append(make([]byte, 0, 256), map[string]any(m))
 	if err != nil {
 		return res, errs.E(op, errs.Invalid, "message is not JSON-encodable", err)
 	}

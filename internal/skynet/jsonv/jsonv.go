@@ -1,6 +1,7 @@
-// Package jsonv decodes JSON into generic values on the real-time message
-// path, where encoding/json's reflection-driven decoder was a large share of
-// a message's CPU. It produces exactly what encoding/json produces when
+// Package jsonv decodes JSON into generic values, and encodes them, on the
+// real-time message path, where encoding/json's reflection-driven decoder
+// and encoder were a large share of a message's CPU. Append renders exactly
+// what json.Marshal renders. Decode produces exactly what encoding/json produces when
 // decoding into an interface{} with UseNumber: map[string]any, []any,
 // string, json.Number, bool and nil; strings get invalid UTF-8 and unpaired
 // surrogates replaced by U+FFFD as encoding/json does; duplicate keys keep

@@ -109,3 +109,58 @@ func BenchmarkDecodeMessage(b *testing.B) {
 		}
 	})
 }
+
+func checkEncode(t *testing.T, v any) {
+	t.Helper()
+	want, wantErr := json.Marshal(v)
+	got, err := Append(nil, v)
+	if (err == nil) != (wantErr == nil) || (err == nil && !bytes.Equal(got, want)) {
+		t.Fatalf("Append(%#v) = %s %v, json.Marshal %s %v", v, got, err, want, wantErr)
+	}
+}
+
+func TestAppendMatchesJSONMarshal(t *testing.T) {
+	for _, s := range seeds {
+		if v, err := Decode([]byte(s)); err == nil {
+			checkEncode(t, v)
+		}
+	}
+	for _, v := range []any{
+		map[string]any{"b": 1.5, "a": []any{json.Number("12"), json.Number(""), int64(7), "x\u2028\u2029\x7f\x00<>&\xff"}, "": nil},
+		map[string]any(nil), []any(nil), map[string]string{"z": "y"}, json.Number("1x"), func() {},
+		map[string]any{"f": func() {}},
+	} {
+		checkEncode(t, v)
+	}
+}
+
+// FuzzEncode: Append renders what json.Marshal renders, for any document
+// Decode produces and for arbitrary strings.
+func FuzzEncode(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkEncode(t, string(in))
+		if v, err := Decode(in); err == nil {
+			checkEncode(t, v)
+		}
+	})
+}
+
+func BenchmarkEncodeMessage(b *testing.B) {
+	v, _ := Decode([]byte(`{"devices":"0f5f7c9e-7c7b-4a37-9f3e-1d2c3b4a5e6f","fromUuid":"1f5f7c9e-7c7b-4a37-9f3e-1d2c3b4a5e6f","payload":{"t":1732512345678,"seq":12,"p":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}`))
+	b.Run("jsonv", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for i := 0; i < b.N; i++ {
+			buf, _ = Append(buf[:0], v)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			json.Marshal(v)
+		}
+	})
+}

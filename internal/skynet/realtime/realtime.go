@@ -16,6 +16,8 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+
+	"skyhub/internal/skynet/jsonv"
 )
 
 // Conn is one live client connection, as the event layer sees it.
@@ -87,7 +89,7 @@ func AppendString(dst []byte, s string) []byte {
 }
 
 // AppendValues appends args as comma-separated JSON values (an Encoded
-// arg as its bytes, anything else through json.Marshal).
+// arg as its bytes, anything else as json.Marshal renders it).
 func AppendValues(dst []byte, args []any) ([]byte, error) {
 	for i, a := range args {
 		if i > 0 {
@@ -101,11 +103,10 @@ func AppendValues(dst []byte, args []any) ([]byte, error) {
 			}
 			continue
 		}
-		b, err := json.Marshal(a)
-		if err != nil {
+		var err error
+		if dst, err = jsonv.Append(dst, a); err != nil {
 			return dst, err
 		}
-		dst = append(dst, b...)
 	}
 	return dst, nil
 }
