@@ -28,7 +28,7 @@ type token struct {
 const maxExprLen = 4096
 
 func lex(kind, s string) ([]token, error) {
-	var toks []token
+	toks := make([]token, 0, min(len(s)/3+2, 64))
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
