@@ -430,7 +430,7 @@ func (r *reader) raw() []byte {
 // is copied without converting s to a string first.
 func appendJSONBytes(b []byte, s []byte) []byte {
 	for _, c := range s {
-		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+		if !jsonPlain[c] {
 			return AppendJSONString(b, string(s))
 		}
 	}
@@ -438,6 +438,14 @@ func appendJSONBytes(b []byte, s []byte) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// jsonPlain marks the bytes a JSON string carries as they are.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // StoredSize is Item.Size of an item in storage form, computed without
 // decoding it.
