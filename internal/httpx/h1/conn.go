@@ -34,6 +34,38 @@ type conn struct {
 	cancel   context.CancelFunc
 	state    atomicState
 	werr     error // first write error: the connection is dead
+	// watchDone is closed when the watcher of a streamed response ends.
+	watchDone chan struct{}
+}
+
+// watch starts reading ahead while a streaming handler runs: the client
+// closing the connection cancels the connection's context, as net/http's
+// background read does (done here only for flushed responses, whose
+// handlers wait for events, not for every request).
+func (c *conn) watch() {
+	done := make(chan struct{})
+	c.watchDone = done
+	go func() {
+		defer close(done)
+		if _, err := c.br.Peek(1); err != nil {
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				c.cancel()
+			}
+		}
+	}()
+}
+
+// unwatch stops the watcher before the connection reads again; bytes it
+// read ahead (a pipelined request) stay in br.
+func (c *conn) unwatch() {
+	if c.watchDone == nil {
+		return
+	}
+	c.nc.SetReadDeadline(time.Unix(1, 0))
+	<-c.watchDone
+	c.watchDone = nil
+	c.nc.SetReadDeadline(time.Time{})
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -114,6 +146,7 @@ func (c *conn) handle(ex *exchange) (keep bool) {
 	w := &ex.w
 	defer func() {
 		if p := recover(); p != nil {
+			c.unwatch()
 			if p != http.ErrAbortHandler && c.s.cfg.Log != nil {
 				buf := make([]byte, 16<<10)
 				buf = buf[:runtime.Stack(buf, false)]
@@ -128,6 +161,7 @@ func (c *conn) handle(ex *exchange) (keep bool) {
 		}
 	}()
 	c.s.cfg.Handler.ServeHTTP(w, &ex.req)
+	c.unwatch()
 	w.finish()
 	if !w.keep() {
 		return false

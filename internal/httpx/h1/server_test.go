@@ -435,3 +435,42 @@ func TestChunkedWithContentLengthCloses(t *testing.T) {
 		t.Fatalf("second request served: %v", err)
 	}
 }
+
+func TestStreamingHandlerSeesClientGone(t *testing.T) {
+	ended := make(chan error, 1)
+	_, addr := start(t, Config{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "event")
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			ended <- r.Context().Err()
+		case <-time.After(5 * time.Second):
+			ended <- errors.New("handler not told that the client left")
+		}
+	})})
+	c, br := dial(t, addr)
+	io.WriteString(c, "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n")
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	c.Close()
+	if err := <-ended; err != context.Canceled {
+		t.Fatal(err)
+	}
+}
+
+func TestStreamingKeepsPipelinedRequest(t *testing.T) {
+	_, addr := start(t, Config{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.URL.Path)
+		w.(http.Flusher).Flush()
+		time.Sleep(20 * time.Millisecond) // the next request arrives meanwhile
+		io.WriteString(w, "-end")
+	})})
+	c, br := dial(t, addr)
+	io.WriteString(c, "GET /one HTTP/1.1\r\nHost: h\r\n\r\nGET /two HTTP/1.1\r\nHost: h\r\n\r\n")
+	for _, want := range []string{"/one-end", "/two-end"} {
+		if _, body := readResp(t, br, "GET"); body != want {
+			t.Fatalf("got %q, want %q", body, want)
+		}
+	}
+}
