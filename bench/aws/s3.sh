@@ -18,7 +18,11 @@
 # Servers on CPU 0, generators on CPU 1 (taskset, when present). Every
 # process is bounded in time and stopped by PID. Knobs: DUR (10s), MOTO_DUR
 # (5s), CONC (16), PORT_BASE (18500), LIMITS (/work/shared/limits),
-# SKY_GOMAXPROCS (4, see bench/aws/sqs.sh for why).
+# SKY_GOMAXPROCS (2: the machine's core count, what Go picks when the server
+# is not pinned; pinned to one CPU Go would pick 1, and every fsync would block
+# the only P, see bench/aws/sqs.sh. With 4 Ps on the one CPU a small PUT cost
+# 58-65 us of server CPU against 51-55 us with 2, the difference being the
+# scheduler looking for work: docs/bench-aws-s3.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -63,7 +67,7 @@ echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d:
 timeout 120 "${SPIN[@]}" "$WORK/s3bench" -scenario coldstart -bin "$WORK/skyhub" -runs 5
 
 SKYHUB_HOST=127.0.0.1 SKYHUB_PORT=$PORT_BASE SKYHUB_AWS_PORT=$SKY_AWS SKYHUB_WAMP_RAW_PORT=$((PORT_BASE + 2)) \
-	SKYHUB_LOG_LEVEL=error GOMAXPROCS=${SKY_GOMAXPROCS:-4} timeout 900 "${SPIN[@]}" "$WORK/skyhub" serve -data "$WORK/data" >"$WORK/skyhub.log" 2>&1 &
+	SKYHUB_LOG_LEVEL=error GOMAXPROCS=${SKY_GOMAXPROCS:-2} timeout 900 "${SPIN[@]}" "$WORK/skyhub" serve -data "$WORK/data" >"$WORK/skyhub.log" 2>&1 &
 SKY_TPID=$!
 PIDS+=($SKY_TPID)
 wait_port "$SKY_AWS"
