@@ -187,6 +187,14 @@ func newParser(kind, s string, env *Env) (*parser, error) {
 // ParseCondition parses a condition (kind names the parameter in errors:
 // "ConditionExpression", "FilterExpression", "KeyConditionExpression").
 func ParseCondition(kind, s string, env *Env) (Cond, error) {
+	if c, ok := fastCondition(s, env); ok {
+		return c, nil
+	}
+	return parseCondition(kind, s, env)
+}
+
+// parseCondition is the full parser behind ParseCondition.
+func parseCondition(kind, s string, env *Env) (Cond, error) {
 	p, err := newParser(kind, s, env)
 	if err != nil {
 		return nil, err
