@@ -47,7 +47,7 @@ func fastCondition(s string, env *Env) (Cond, bool) {
 
 type fastCmp struct {
 	op, name, attr, value string // name: the #placeholder, if any
-	v                         ValueOperand
+	v                     ValueOperand
 }
 
 func (c *fastCmp) cond() Cond {
