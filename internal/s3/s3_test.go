@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -258,4 +259,47 @@ func mustVersions(t *testing.T, s *Service, b, k string) []*Object {
 		t.Fatal(err)
 	}
 	return vs
+}
+
+// Cached bucket records are shared by readers while UpdateBucket writes:
+// run both at once (under -race in make test) and check the last write wins.
+func TestBucketCacheConcurrentUpdates(t *testing.T) {
+	s, _ := newService(t, nil)
+	ctx := context.Background()
+	if err := s.CreateBucket(ctx, "busy", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for i := 0; i < 50; i++ {
+			v := strconv.Itoa(i)
+			if err := s.UpdateBucket(ctx, "busy", func(b *Bucket) error { b.Tags = map[string]string{"n": v}; return nil }); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			select {
+			case err := <-errc:
+				t.Fatal(err)
+			default:
+			}
+			if b, _ := s.GetBucket(ctx, "busy"); b.Tags["n"] != "49" {
+				t.Fatalf("cache kept %v after the last update", b.Tags)
+			}
+			return
+		default:
+		}
+		if b, err := s.GetBucket(ctx, "busy"); err != nil || b.Name != "busy" {
+			t.Fatal(b, err)
+		}
+		if _, err := s.PutObject(ctx, "busy", "k"+strconv.Itoa(i%10), &PutInput{Body: strings.NewReader("x"), Size: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
