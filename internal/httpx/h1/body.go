@@ -70,7 +70,7 @@ func (b *body) read(p []byte) (int, error) {
 	case bodyChunked:
 		return b.readChunked(p)
 	}
-	b.eof = true
+	b.setEOF()
 	return 0, io.EOF
 }
 
@@ -81,7 +81,7 @@ func (b *body) readLength(p []byte) (int, error) {
 	n, err := b.c.br.Read(p)
 	b.left -= int64(n)
 	if b.left == 0 {
-		b.eof = true
+		b.setEOF()
 		return n, io.EOF
 	}
 	if err != nil {
@@ -105,7 +105,7 @@ func (b *body) readChunked(p []byte) (int, error) {
 				b.err = err
 				return 0, err
 			}
-			b.eof = true
+			b.setEOF()
 			return 0, io.EOF
 		}
 		b.left, b.inChunk = size, true
@@ -200,4 +200,9 @@ func (b *body) trailers() error {
 			return errBadChunk
 		}
 	}
+}
+
+func (b *body) setEOF() {
+	b.eof = true
+	b.c.bodyDone.Store(true)
 }

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,15 +36,27 @@ type conn struct {
 	cancel   context.CancelFunc
 	state    atomicState
 	werr     error // first write error: the connection is dead
-	// watchDone is closed when the watcher of a streamed response ends.
+	// Watching a long-running handler's connection for the client going
+	// away (see watch): busySince is when the running handler started (0
+	// between requests), bodyDone that the request body needs no more
+	// reads; wmu orders starting and stopping the watcher.
+	busySince atomic.Int64
+	bodyDone  atomic.Bool
+	wmu       sync.Mutex
 	watchDone chan struct{}
 }
 
-// watch starts reading ahead while a streaming handler runs: the client
-// closing the connection cancels the connection's context, as net/http's
-// background read does (done here only for flushed responses, whose
-// handlers wait for events, not for every request).
+// watch starts reading ahead while a handler runs whose request body is
+// done: the client closing the connection cancels the connection's context,
+// as net/http's background read does. It is started for streamed (flushed)
+// responses and by the server's sweep for handlers running longer than
+// watchAfter (long polls), not for every request.
 func (c *conn) watch() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.watchDone != nil || c.busySince.Load() == 0 || !c.bodyDone.Load() {
+		return
+	}
 	done := make(chan struct{})
 	c.watchDone = done
 	go func() {
@@ -56,9 +70,13 @@ func (c *conn) watch() {
 	}()
 }
 
-// unwatch stops the watcher before the connection reads again; bytes it
-// read ahead (a pipelined request) stay in br.
+// unwatch marks the handler finished and stops a watcher before the
+// connection reads again; bytes it read ahead (a pipelined request) stay
+// in br.
 func (c *conn) unwatch() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.busySince.Store(0)
 	if c.watchDone == nil {
 		return
 	}
@@ -160,6 +178,8 @@ func (c *conn) handle(ex *exchange) (keep bool) {
 			keep = false
 		}
 	}()
+	c.bodyDone.Store(ex.body.kind == bodyNone)
+	c.busySince.Store(time.Now().UnixNano())
 	c.s.cfg.Handler.ServeHTTP(w, &ex.req)
 	c.unwatch()
 	w.finish()

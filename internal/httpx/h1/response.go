@@ -146,11 +146,9 @@ func (w *response) FlushError() error {
 	if !w.c.flush() {
 		return w.c.werr
 	}
-	if w.c.watchDone == nil && (w.b.kind == bodyNone || w.b.eof) {
-		// A streamed response (an event stream): notice the client going
-		// away while the handler waits for something to send.
-		w.c.watch()
-	}
+	// A streamed response (an event stream): notice the client going away
+	// while the handler waits for something to send.
+	w.c.watch()
 	return nil
 }
 

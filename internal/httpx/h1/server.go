@@ -63,7 +63,41 @@ type Server struct {
 	lns      map[net.Listener]struct{}
 	conns    map[*conn]struct{}
 	shutting atomic.Bool
-	wg       sync.WaitGroup // accept loops and connections
+	wg       sync.WaitGroup // accept loops, connections and the sweeper
+	sweep    sync.Once
+	stop     chan struct{}
+	stopOnce sync.Once
+}
+
+// watchAfter is how long a handler runs before the sweeper watches its
+// connection for the client going away.
+const watchAfter = 200 * time.Millisecond
+
+// sweeper watches the connections of long-running handlers (long polls)
+// until the server stops.
+func (s *Server) sweeper() {
+	defer s.wg.Done()
+	t := time.NewTicker(watchAfter / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			limit := now.Add(-watchAfter).UnixNano()
+			s.mu.Lock()
+			for c := range s.conns {
+				if b := c.busySince.Load(); b != 0 && b < limit && c.bodyDone.Load() {
+					c.watch()
+				}
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+func (s *Server) stopSweeper() {
+	s.stopOnce.Do(func() { close(s.stop) })
 }
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
@@ -83,7 +117,7 @@ func New(cfg Config) *Server {
 	if cfg.BufferBytes <= 0 {
 		cfg.BufferBytes = 64 << 10
 	}
-	return &Server{cfg: cfg, lns: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}}
+	return &Server{cfg: cfg, lns: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}, stop: make(chan struct{})}
 }
 
 // Serve accepts connections on ln until Shutdown or Close (then it returns
@@ -97,6 +131,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.lns[ln] = struct{}{}
 	s.wg.Add(1)
+	s.sweep.Do(func() {
+		s.wg.Add(1)
+		go s.sweeper()
+	})
 	s.mu.Unlock()
 	defer s.wg.Done()
 	var delay time.Duration
@@ -143,6 +181,7 @@ func (s *Server) forget(c *conn) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutting.Store(true)
 	s.closeListeners()
+	s.stopSweeper()
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -163,6 +202,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.shutting.Store(true)
 	s.closeListeners()
+	s.stopSweeper()
 	s.mu.Lock()
 	for c := range s.conns {
 		c.state.Store(stateClosed)

@@ -474,3 +474,23 @@ func TestStreamingKeepsPipelinedRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestLongPollSeesClientGone(t *testing.T) {
+	ended := make(chan error, 1)
+	_, addr := start(t, Config{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		select { // a long poll: nothing written until something happens
+		case <-r.Context().Done():
+			ended <- r.Context().Err()
+		case <-time.After(5 * time.Second):
+			ended <- errors.New("handler not told that the client left")
+		}
+	})})
+	c, _ := dial(t, addr)
+	io.WriteString(c, "POST /poll HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}")
+	time.Sleep(50 * time.Millisecond)
+	c.Close()
+	if err := <-ended; err != context.Canceled {
+		t.Fatal(err)
+	}
+}
