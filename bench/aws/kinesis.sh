@@ -5,6 +5,9 @@
 #   kinesis-put-cN               PutRecord, 200-byte records (aws-sdk-go-v2, JSON 1.1)
 #   kinesis-putrecords500x1k-cN  PutRecords of 500 x 1 KiB (and records/s)
 #   kinesis-get-limitL-cN        GetRecords (Limit L) walking a prefilled shard
+#   raw-putrecords500x1k-c4      PutRecords 500 x 1 KiB prebuilt, over the lean
+#                                runner.RawConn client (no SDK cost; records/s)
+#   raw-get-limit100-cN          GetRecords Limit 100 walking a shard over RawConn
 #   raw-put-c64 / fsync-ref-c64  the limits load generator posting a Kinesis
 #                                PutRecord to Skyhub (durable, fsynced) and to
 #                                httpbare -fsync: the durable-write ratio
@@ -126,6 +129,12 @@ done
 lg() { timeout 300 "${LPIN[@]}" "$WORK/kinbench" "$@" | tee -a "$RES"; }
 for t in "skyhub $SKY_AWS $DUR" "kinesalite $KINESALITE $PEER_DUR" "moto $MOTO $PEER_DUR"; do
 	set -- $t
+	PIDARG=()
+	if [ "$1" = skyhub ]; then PIDARG=(-pid "$SKY_PID"); fi
+	# The lean raw client (runner.RawConn): server capacity without the SDK's
+	# signing and JSON cost on the shared load-generator core.
+	lg -endpoint "http://127.0.0.1:$2" -target "$1" -scenario raw-putrecords -c 4 -d "$3" "${PIDARG[@]}"
+	lg -endpoint "http://127.0.0.1:$2" -target "$1" -scenario raw-get -limit 100 -c "$CONC" -d "$3" -prefill 5000 "${PIDARG[@]}"
 	lg -endpoint "http://127.0.0.1:$2" -target "$1" -scenario put -c "$CONC" -d "$3"
 	lg -endpoint "http://127.0.0.1:$2" -target "$1" -scenario putrecords -c 4 -d "$3"
 	lg -endpoint "http://127.0.0.1:$2" -target "$1" -scenario get -limit 100 -c "$CONC" -d "$3" -prefill 5000

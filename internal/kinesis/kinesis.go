@@ -9,7 +9,9 @@ package kinesis
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -80,6 +82,7 @@ type Service struct {
 	cfg    Config
 	store  kv.Store
 	secret []byte
+	macs   sync.Pool // HMAC-SHA256 keyed with secret (iterators), reused with Reset
 
 	mu      sync.RWMutex // guards streams; lock order: Service.mu, stream.mu, shard.mu
 	streams map[string]*stream
@@ -239,6 +242,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, errs.E(op, errs.Internal, err)
 	}
 	s.secret = sec
+	s.macs.New = func() any { return hmac.New(sha256.New, sec) }
 	var metas []streamMeta
 	err = kv.Scan(ctx, s.store, kv.Prefix([]byte("kinesis/s/")), func(k, v []byte) bool {
 		var m streamMeta

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"sort"
 	"time"
 
@@ -272,9 +272,11 @@ func (s *Service) encodeIter(p iterPos) string {
 		total += 16 - r
 	}
 	b = append(b, make([]byte, total-16-len(b))...)
-	m := hmac.New(sha256.New, s.secret)
+	m := s.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write(b)
 	b = m.Sum(b)[:len(b)+16]
+	s.macs.Put(m)
 	return base64.StdEncoding.EncodeToString(b)
 }
 
@@ -284,7 +286,9 @@ func (s *Service) decodeIter(it string) (iterPos, bool) {
 		return iterPos{}, false
 	}
 	body, mac := b[:len(b)-16], b[len(b)-16:]
-	m := hmac.New(sha256.New, s.secret)
+	m := s.macs.Get().(hash.Hash)
+	defer s.macs.Put(m)
+	m.Reset()
 	m.Write(body)
 	if !hmac.Equal(m.Sum(nil)[:16], mac) {
 		return iterPos{}, false

@@ -16,7 +16,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -74,14 +73,18 @@ func createStream(ctx context.Context, c *kinesis.Client, name string, shards in
 		return err
 	}
 	deadline := time.Now().Add(30 * time.Second)
+	var last error
 	for time.Now().Before(deadline) {
 		d, err := c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)})
 		if err == nil && d.StreamDescription.StreamStatus == types.StreamStatusActive {
 			return nil
 		}
+		if err != nil {
+			last = err
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return errors.New("stream did not become ACTIVE")
+	return fmt.Errorf("stream did not become ACTIVE (last error: %v)", last)
 }
 
 func run(endpoint, target, scenario string, conc int, dur, warm time.Duration, size, shards, limit, prefill int) error {

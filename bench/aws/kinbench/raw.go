@@ -63,29 +63,25 @@ func cpuTicks(pid int) (int64, error) {
 	return u + st, nil
 }
 
-// measured runs op under the runner and reports server CPU per op when pid > 0.
+// measured runs op under the runner and, when pid > 0, prints the server's
+// CPU time per operation: utime+stime over the whole run (warm-up included)
+// divided by the operations of the whole run (estimated from the measured
+// rate).
 func measured(ctx context.Context, scenario, target string, conc int, warm, dur time.Duration, pid int, op runner.Op) runner.Result {
 	var t0 int64
-	var all int64
-	var wall time.Time
-	counting := func(ctx context.Context, w, i int) error {
-		err := op(ctx, w, i)
-		return err
-	}
+	wall := time.Now()
 	if pid > 0 {
-		// Measure the whole run (warm-up included) against all operations.
 		t0, _ = cpuTicks(pid)
-		wall = time.Now()
 	}
-	r := runner.Run(ctx, scenario, target, conc, warm, dur, counting)
+	r := runner.Run(ctx, scenario, target, conc, warm, dur, op)
 	report(r)
 	if pid > 0 {
 		t1, err := cpuTicks(pid)
-		if err == nil && r.Ops > 0 {
+		if err == nil && r.Ops > 0 && r.Elapsed > 0 {
 			secs := time.Since(wall).Seconds()
-			all = int64(float64(r.Ops) * secs / r.Elapsed.Seconds()) // ops incl. warm-up, estimated
+			all := float64(r.Ops) * secs / r.Elapsed.Seconds()
 			cpu := float64(t1-t0) / 100
-			fmt.Printf("%s %s server CPU %.1f µs/op (%.2f cores)\n", scenario, target, cpu/float64(all)*1e6, cpu/secs)
+			fmt.Printf("%s %s server CPU %.1f µs/op (%.2f cores)\n", scenario, target, cpu/all*1e6, cpu/secs)
 		}
 	}
 	return r
