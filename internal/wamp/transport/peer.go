@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"skyhub/internal/errs"
@@ -42,10 +43,21 @@ type framing interface {
 // item is one queued frame: a header built at drain time and a body that
 // may be shared with other peers (a cached EVENT encoding).
 type item struct {
-	body []byte
-	ctl  byte // 0: WAMP message; else a control opcode/frame type
-	pool bool // body came from the buffer pool and is not shared
+	body   []byte
+	ctl    byte // 0: WAMP message; else a control opcode/frame type
+	pool   bool // body came from the buffer pool and is not shared
+	framed bool // body is the unwritten rest of a frame, header included
 }
+
+// Write-through: a message for a peer whose queue is empty and whose
+// last write is at least quietGap old is written at once by the sending
+// goroutine (one non-blocking write, no writer goroutine); denser traffic
+// goes through the writer, which coalesces. What a write-through leaves
+// unwritten (a full socket buffer) is queued, framed, for the writer.
+const (
+	quietGap     = 100 * time.Microsecond
+	writeThruMax = 8 << 10
+)
 
 type peer struct {
 	s       *Server
@@ -62,6 +74,7 @@ type peer struct {
 	q         []item
 	qBytes    int
 	writing   bool
+	lastWrite time.Time // when the last write started, for write-through
 	closing   bool
 	closeErr  wamp.URI // why, for the log
 	wclosed   bool     // write side finished (close frame sent or failed)
@@ -242,15 +255,77 @@ func (p *peer) enqueue(it item) error {
 		p.overflow(queued, n)
 		return ErrOverflow
 	}
-	p.q = append(p.q, it)
-	p.qBytes += n
 	if it.ctl == 0 {
 		p.s.m.msgsOut.Inc()
 		p.s.m.bytesOut.Add(float64(n))
 	}
+	if p.in.rc != nil && !p.writing && !p.wclosed && len(p.q) == 0 && n <= writeThruMax {
+		if now := time.Now(); now.Sub(p.lastWrite) >= p.s.quietGap {
+			p.writing = true
+			p.lastWrite = now
+			p.mu.Unlock()
+			p.writeThrough(it)
+			return nil
+		}
+	}
+	p.q = append(p.q, it)
+	p.qBytes += n
 	p.startWriterLocked()
 	p.mu.Unlock()
 	return nil
+}
+
+// writeThrough writes it with one non-blocking write from the calling
+// goroutine; p.writing is held. The unwritten rest, if any, is queued in
+// front of whatever was queued meanwhile, and the writer takes over.
+func (p *peer) writeThrough(it item) {
+	buf := p.fr.header(p.s.getBuf(), &it, true, true)
+	buf = append(buf, it.body...)
+	if it.pool {
+		p.s.putBuf(it.body)
+	}
+	k, err := 0, error(nil)
+	werr := p.in.rc.Write(func(fd uintptr) bool {
+		for {
+			k, err = syscall.Write(int(fd), buf)
+			if err != syscall.EINTR {
+				break
+			}
+		}
+		return true // one attempt: never wait here
+	})
+	if err == syscall.EAGAIN {
+		k, err = 0, nil
+	}
+	if werr != nil {
+		err = werr
+	}
+	k = max(k, 0)
+	p.s.m.writes.Inc()
+	p.mu.Lock()
+	if err != nil {
+		p.wclosed = true
+		p.writing = false
+		p.mu.Unlock()
+		p.s.putBuf(buf)
+		p.conn.Close()
+		return
+	}
+	if k < len(buf) {
+		rest := item{body: buf[k:], pool: true, framed: true}
+		p.q = append(p.q, item{})
+		copy(p.q[1:], p.q)
+		p.q[0] = rest
+		p.qBytes += len(rest.body)
+		p.s.thruRests.Add(1)
+	} else {
+		p.s.putBuf(buf)
+	}
+	p.writing = false
+	if len(p.q) > 0 || (p.closing && !p.wclosed) {
+		p.startWriterLocked()
+	}
+	p.mu.Unlock()
 }
 
 // startWriterLocked starts the writer goroutine unless it runs. p.mu held.
@@ -366,6 +441,7 @@ func (p *peer) writeLoop() {
 			return
 		}
 		code, msg := p.closeCode, p.closeMsg
+		p.lastWrite = time.Now()
 		p.mu.Unlock()
 
 		iov = iov[:0]
@@ -374,10 +450,14 @@ func (p *peer) writeLoop() {
 		n := 0
 		for i := range batch {
 			it := &batch[i]
-			first := i == 0 || batch[i-1].ctl != 0
-			last := i == len(batch)-1 || batch[i+1].ctl != 0
+			// Batched WebSocket mode: a run of WAMP messages between control
+			// frames (and framed rests, complete messages) is one message.
+			first := i == 0 || batch[i-1].ctl != 0 || batch[i-1].framed
+			last := i == len(batch)-1 || batch[i+1].ctl != 0 || batch[i+1].framed
 			start := len(hdrs)
-			hdrs = p.fr.header(hdrs, it, first, last)
+			if !it.framed {
+				hdrs = p.fr.header(hdrs, it, first, last)
+			}
 			hl = append(hl, len(hdrs)-start)
 			n += len(it.body)
 		}

@@ -93,6 +93,9 @@ type Server struct {
 
 	bufs    bufPools
 	evCache [6]atomic.Pointer[encoded]
+
+	quietGap  time.Duration // write-through threshold (quietGap in peer.go; tests change it)
+	thruRests atomic.Int64  // write-throughs that left a rest for the writer
 }
 
 // New returns a Server handing peers to acc.
@@ -104,6 +107,8 @@ func New(cfg Config, acc wamp.Acceptor) *Server {
 		m:     newMetrics(cfg.Metrics),
 		peers: map[*peer]struct{}{},
 		lns:   map[net.Listener]struct{}{},
+
+		quietGap: quietGap,
 	}
 }
 

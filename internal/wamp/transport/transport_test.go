@@ -724,3 +724,59 @@ func counterValue(c prometheus.Metric) float64 {
 	c.Write(&m)
 	return m.GetCounter().GetValue()
 }
+
+// smallSendBuf accepts TCP connections with a small send buffer, so that
+// a server write fills the socket quickly.
+type smallSendBuf struct{ net.Listener }
+
+func (l smallSendBuf) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(8192)
+	}
+	return c, err
+}
+
+// TestWriteThroughRestKeepsOrder: with every message written through (no
+// quiet gap), a write that finds the socket full leaves a rest that the
+// writer must send before everything queued behind it; the client, reading
+// late, gets every RESULT intact and in order.
+func TestWriteThroughRestKeepsOrder(t *testing.T) {
+	s, _, _ := newServer(t, Config{OutboundQueueBytes: 64 << 20})
+	s.quietGap = 0
+	ln := listen(t)
+	go s.ServeRawSocket(smallSendBuf{ln})
+	conn, _ := rawDial(t, ln.Addr().String(), [4]byte{0x7F, 0xF1, 0, 0})
+	conn.(*net.TCPConn).SetReadBuffer(64 << 10)
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	b, _ := codec.JSON{}.Append(nil, hello())
+	rawSend(t, conn, rsMessage, b)
+	rawRead(t, conn)
+	const n = 300
+	payload := func(i int) string { return strings.Repeat(string(rune('a'+i%26)), 5000+i) }
+	for i := 1; i <= n; i++ {
+		b, _ := codec.JSON{}.Append(nil, call(uint64(i), payload(i)))
+		rawSend(t, conn, rsMessage, b)
+	}
+	// The echo has answered everything it read; wait until the socket
+	// filled up at least once before reading.
+	for deadline := time.Now().Add(10 * time.Second); s.thruRests.Load() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no write-through ever left a rest: the socket never filled")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i := 1; i <= n; i++ {
+		_, p := rawRead(t, conn)
+		l, err := codec.JSON{}.Decode(p)
+		if err != nil {
+			t.Fatalf("result %d: %v", i, err)
+		}
+		if l[0] != int64(50) || l[1] != int64(i) {
+			t.Fatalf("message %d: got type %v request %v", i, l[0], l[1])
+		}
+		if args := l[3].([]any); len(args) != 1 || args[0] != payload(i) {
+			t.Fatalf("result %d: payload damaged", i)
+		}
+	}
+}
