@@ -155,9 +155,18 @@ func (s *Service) DescribeStream(ctx context.Context, name string, limit int, ex
 	if d.StreamStatus == StatusCreating || (st.meta.Status == StatusCreating && st.meta.StatusUntil > s.nowMs()) {
 		return d, nil
 	}
+	// While a reshard is UPDATING, AWS still describes the shards as they
+	// were before it: children hidden, parents open.
+	updating := d.StreamStatus == StatusUpdating && st.meta.Updated != 0
 	for _, m := range st.meta.Shards {
 		if exclusiveStart != "" && ShardID(m.Index) <= exclusiveStart {
 			continue
+		}
+		if updating && m.Created >= st.meta.Updated {
+			continue
+		}
+		if updating && m.Closed >= st.meta.Updated {
+			m.Closed = 0
 		}
 		if len(d.Shards) == limit {
 			d.HasMoreShards = true
@@ -410,8 +419,10 @@ func (s *Service) closeShardLocked(st *stream, i int, now int64) {
 	sh.mu.Unlock()
 }
 
-func (s *Service) beginUpdate(st *stream) {
-	now := s.nowMs()
+func (s *Service) beginUpdate(st *stream) { s.beginUpdateAt(st, s.nowMs()) }
+
+// beginUpdateAt starts UPDATING at now, the time the reshard's shards carry.
+func (s *Service) beginUpdateAt(st *stream, now int64) {
 	st.meta.Status = StatusUpdating
 	st.meta.StatusUntil = now + s.cfg.StatusDelay.Milliseconds()
 	st.meta.Updated = now
@@ -472,7 +483,7 @@ func (s *Service) SplitShard(ctx context.Context, name, shardID, newStart string
 		st.meta.Shards = append(st.meta.Shards,
 			shardMeta{Index: n, Parent: ShardID(m.Index), Start: m.Start, End: k.sub1().String(), Created: now},
 			shardMeta{Index: n + 1, Parent: ShardID(m.Index), Start: k.String(), End: m.End, Created: now})
-		s.beginUpdate(st)
+		s.beginUpdateAt(st, now)
 		return s.rebuild(ctx, st, false)
 	})
 }
@@ -513,7 +524,7 @@ func (s *Service) MergeShards(ctx context.Context, name, shardID, adjacentID str
 		n := uint32(len(st.meta.Shards))
 		st.meta.Shards = append(st.meta.Shards, shardMeta{Index: n, Parent: ShardID(a.Index), Adjacent: ShardID(b.Index),
 			Start: lo, End: hi, Created: now})
-		s.beginUpdate(st)
+		s.beginUpdateAt(st, now)
 		return s.rebuild(ctx, st, false)
 	})
 }
@@ -569,7 +580,7 @@ func (s *Service) UpdateShardCount(ctx context.Context, name string, target int)
 			}
 			st.meta.Shards = append(st.meta.Shards, m)
 		}
-		s.beginUpdate(st)
+		s.beginUpdateAt(st, now)
 		return s.rebuild(ctx, st, false)
 	})
 	return current, err

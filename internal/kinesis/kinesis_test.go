@@ -361,3 +361,29 @@ func TestSeqLayoutChecks(t *testing.T) {
 		t.Fatalf("seqShardName = %s", got)
 	}
 }
+
+// While a reshard is UPDATING, DescribeStream shows the shards as they were
+// (AWS applies the new layout when the stream is ACTIVE again).
+func TestDescribeWhileUpdating(t *testing.T) {
+	c := &clock{t: time.Unix(1700000000, 0)}
+	st, _ := pebblekv.Open(pebblekv.Config{InMemory: true})
+	defer st.Close()
+	ctx := context.Background()
+	s, _ := New(ctx, Config{Store: st, Now: c.now, Unlimited: true, StatusDelay: time.Second})
+	defer s.Close()
+	s.CreateStream(ctx, CreateStreamInput{Name: "s", ShardCount: 1})
+	c.add(2 * time.Second)
+	if err := s.SplitShard(ctx, "s", "shardId-000000000000", "2"); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := s.DescribeStream(ctx, "s", 0, "")
+	if d.StreamStatus != StatusUpdating || len(d.Shards) != 1 || d.Shards[0].SequenceNumberRange.EndingSequenceNumber != "" {
+		t.Fatalf("while UPDATING: %s %+v", d.StreamStatus, d.Shards)
+	}
+	c.add(2 * time.Second)
+	d, _ = s.DescribeStream(ctx, "s", 0, "")
+	if d.StreamStatus != StatusActive || len(d.Shards) != 3 || d.Shards[0].SequenceNumberRange.EndingSequenceNumber == "" ||
+		d.Shards[1].HashKeyRange.EndingHashKey != "1" {
+		t.Fatalf("after UPDATING: %s %+v", d.StreamStatus, d.Shards)
+	}
+}

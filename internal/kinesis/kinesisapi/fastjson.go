@@ -116,6 +116,9 @@ func fastPutRecords(b []byte) (in putRecordsIn, ok bool) {
 							return in, false
 						}
 						rec.Data = d[:n:n]
+						if rec.Data == nil {
+							rec.Data = []byte{} // "" is an empty blob, not a missing one
+						}
 						arena = arena[:len(arena)+n]
 					case "PartitionKey":
 						if rseen&2 != 0 {

@@ -70,6 +70,7 @@ func FuzzFastPutRecords(f *testing.F) {
 	f.Add([]byte(`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"},{"PartitionKey":"k2","Data":"","ExplicitHashKey":"1"}]}`))
 	f.Add([]byte(` { "Records" : [ ] , "StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s" } `))
 	f.Add([]byte(`{"StreamName":"s","Records":[{"Data":"a=","PartitionKey":"k"}]}`))
+	f.Add([]byte(`{"StreamName":"s","Records":[{"Data":"","PartitionKey":"k"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fast, ok := fastPutRecords(body)
 		if !ok {
