@@ -2,6 +2,7 @@ package h1
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -118,7 +119,10 @@ func (c *conn) serve() {
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return // closed by Shutdown
 		}
-		c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.ReadHeaderTimeout))
+		if b, _ := c.br.Peek(c.br.Buffered()); !bytes.Contains(b, headerEnd) && !bytes.Contains(b, []byte("\n\n")) {
+			// The header is not all here yet: bound the wait for the rest.
+			c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.ReadHeaderTimeout))
+		}
 		if first && c.s.cfg.H2 != nil {
 			if b, _ := c.br.Peek(1); len(b) == 1 && b[0] == 'P' {
 				if b, err := c.br.Peek(len(preface)); err == nil && string(b) == preface {
@@ -273,6 +277,8 @@ func appendInt(b []byte, n int64) []byte {
 }
 
 var crlf = []byte("\r\n")
+
+var headerEnd = []byte("\r\n\r\n")
 
 // maxDiscard is how much of an unread request body the server reads to
 // keep the connection.
