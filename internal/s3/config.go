@@ -243,9 +243,7 @@ func EventRecord(region, bucket, event string, o *Object, now time.Time) string 
 // notify sends event to every matching destination of the bucket. A
 // failed send is logged: the object write it reports has already succeeded.
 func (s *Service) notify(ctx context.Context, bucket, event string, o *Object) {
-	s.mu.Lock()
-	n := s.cfg.Notifier
-	s.mu.Unlock()
+	n := s.notifier()
 	if n == nil {
 		return
 	}
@@ -274,9 +272,7 @@ func TestEvent(bucket string, now time.Time) string {
 
 // SendTestEvents sends s3:TestEvent to every queue of the bucket.
 func (s *Service) SendTestEvents(ctx context.Context, bucket string, rules []NotificationRule) error {
-	s.mu.Lock()
-	n := s.cfg.Notifier
-	s.mu.Unlock()
+	n := s.notifier()
 	if n == nil {
 		return nil
 	}

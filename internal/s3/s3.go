@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"skyhub/internal/blob"
@@ -102,6 +103,7 @@ type Service struct {
 	// decoding the stored JSON each time was a tenth of a small PUT's CPU.
 	buckets bucketCache
 	stripes [keyStripes]sync.Mutex // see lockKey
+	notif   atomic.Pointer[Notifier]
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -127,7 +129,11 @@ func New(cfg Config) *Service {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	return &Service{cfg: cfg, kv: cfg.KV, bl: cfg.Blobs, log: cfg.Log, now: cfg.Now, stop: make(chan struct{})}
+	s := &Service{cfg: cfg, kv: cfg.KV, bl: cfg.Blobs, log: cfg.Log, now: cfg.Now, stop: make(chan struct{})}
+	if cfg.Notifier != nil {
+		s.notif.Store(&cfg.Notifier)
+	}
+	return s
 }
 
 // Region is the service's default region.
@@ -135,9 +141,17 @@ func (s *Service) Region() string { return s.cfg.Region }
 
 // SetNotifier sets where bucket events go (the SQS service, once mounted).
 func (s *Service) SetNotifier(n Notifier) {
-	s.mu.Lock()
-	s.cfg.Notifier = n
-	s.mu.Unlock()
+	s.notif.Store(&n)
+}
+
+// notifier returns where bucket events go (nil: nowhere). It is read on
+// every write, so it is not behind mu, which bucket updates hold across
+// their fsync.
+func (s *Service) notifier() Notifier {
+	if p := s.notif.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Start runs the lifecycle sweeper.
