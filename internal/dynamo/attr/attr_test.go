@@ -117,11 +117,42 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 }
 
+// checkCanonicalInt: NormalizeNumber's shortcut for canonical integers
+// agrees with the full normalisation.
+func checkCanonicalInt(t *testing.T, s string) {
+	t.Helper()
+	if !canonicalInt(s) {
+		return
+	}
+	d, err := parseDecimal(s)
+	if err == nil {
+		err = d.check()
+	}
+	if err != nil || d.String() != s {
+		t.Fatalf("canonical integer %q: full normalisation %q, %v", s, d.String(), err)
+	}
+}
+
+func TestCanonicalInt(t *testing.T) {
+	for _, s := range []string{"0", "7", "-7", "1200", "-1000000", "12345678901234567890123456789012345678", "-99999999999999999999999999999999999999"} {
+		if !canonicalInt(s) {
+			t.Errorf("%q not taken", s)
+		}
+		checkCanonicalInt(t, s)
+	}
+	for _, s := range []string{"", "-", "-0", "00", "01", "+1", "1.0", "1e3", "123456789012345678901234567890123456789", " 1", "1 "} {
+		if canonicalInt(s) {
+			t.Errorf("%q taken", s)
+		}
+	}
+}
+
 func FuzzNumber(f *testing.F) {
 	for _, s := range []string{"1", "-1.5e3", "0.0001", "1e125", "abc", ".", "-", "1e-130"} {
 		f.Add(s, "2.5")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
+		checkCanonicalInt(t, a)
 		na, err := NormalizeNumber(a)
 		if err != nil {
 			return

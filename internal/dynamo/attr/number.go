@@ -30,13 +30,12 @@ func parseDecimal(s string) (decimal, error) {
 		d.neg = s[i] == '-'
 		i++
 	}
-	var mant strings.Builder
+	start := i
 	dot := -1
 	nd := 0
 	for ; i < len(s); i++ {
 		c := s[i]
 		if c >= '0' && c <= '9' {
-			mant.WriteByte(c)
 			nd++
 			continue
 		}
@@ -45,6 +44,11 @@ func parseDecimal(s string) (decimal, error) {
 			continue
 		}
 		break
+	}
+	// the mantissa digits: a substring, or two joined around the point
+	m := s[start:i]
+	if dot >= 0 {
+		m = s[start:start+dot] + s[start+dot+1:i]
 	}
 	if nd == 0 {
 		return d, errEmptyDigit
@@ -79,7 +83,6 @@ func parseDecimal(s string) (decimal, error) {
 	if dot < 0 {
 		dot = nd
 	}
-	m := mant.String()
 	// strip leading zeros
 	lead := 0
 	for lead < len(m) && m[lead] == '0' {
@@ -143,6 +146,9 @@ func (d decimal) String() string {
 
 // NormalizeNumber validates a DynamoDB number and returns its canonical text.
 func NormalizeNumber(s string) (string, error) {
+	if canonicalInt(s) {
+		return s, nil
+	}
 	d, err := parseDecimal(s)
 	if err != nil {
 		return "", err
@@ -151,6 +157,28 @@ func NormalizeNumber(s string) (string, error) {
 		return "", err
 	}
 	return d.String(), nil
+}
+
+// canonicalInt reports whether s is an integer already in canonical form
+// ("0", or an optional '-' and 1 to 38 digits without a leading zero), which
+// NormalizeNumber returns unchanged.
+func canonicalInt(s string) bool {
+	if s == "0" {
+		return true
+	}
+	d := s
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 38 || d[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func cmpDecimal(a, b decimal) int {
