@@ -124,7 +124,10 @@ func (c *conn) serve() {
 			c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.ReadHeaderTimeout))
 		}
 		if first && c.s.cfg.H2 != nil {
-			if b, _ := c.br.Peek(1); len(b) == 1 && b[0] == 'P' {
+			n := min(c.br.Buffered(), len(preface))
+			if b, _ := c.br.Peek(n); string(b) == preface[:n] {
+				// It may be the HTTP/2 preface: wait for all of it, bounded.
+				c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.ReadHeaderTimeout))
 				if b, err := c.br.Peek(len(preface)); err == nil && string(b) == preface {
 					c.nc.SetReadDeadline(time.Time{})
 					nc := c.nc

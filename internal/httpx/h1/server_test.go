@@ -494,3 +494,20 @@ func TestLongPollSeesClientGone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestShortRequestStartingLikeThePreface(t *testing.T) {
+	_, addr := start(t, Config{Handler: echo, H2: func(c net.Conn) { c.Close() }, ReadHeaderTimeout: 100 * time.Millisecond})
+	c, br := dial(t, addr)
+	// 14 bytes, a prefix of nothing but itself: must not wait for 16.
+	io.WriteString(c, "P / HTTP/1.0\n\n")
+	resp, body := readResp(t, br, "GET")
+	if resp.StatusCode != 200 || body != "P /  " {
+		t.Fatalf("%d %q", resp.StatusCode, body)
+	}
+	// A client that stops inside the preface is cut off by the header timeout.
+	c, br = dial(t, addr)
+	io.WriteString(c, "PRI * HTTP/2")
+	if _, err := br.ReadByte(); err == nil {
+		t.Fatal("answer to a partial preface")
+	}
+}
