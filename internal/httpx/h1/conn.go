@@ -119,7 +119,7 @@ func (c *conn) serve() {
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return // closed by Shutdown
 		}
-		if b, _ := c.br.Peek(c.br.Buffered()); !bytes.Contains(b, headerEnd) && !bytes.Contains(b, []byte("\n\n")) {
+		if b, _ := c.br.Peek(c.br.Buffered()); !headerComplete(b) {
 			// The header is not all here yet: bound the wait for the rest.
 			c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.ReadHeaderTimeout))
 		}
@@ -281,7 +281,12 @@ func appendInt(b []byte, n int64) []byte {
 
 var crlf = []byte("\r\n")
 
-var headerEnd = []byte("\r\n\r\n")
+// headerComplete reports whether b holds a whole request header (an empty
+// line after the first non-empty one).
+func headerComplete(b []byte) bool {
+	b = bytes.TrimLeft(b, "\r\n")
+	return bytes.Contains(b, []byte("\r\n\r\n")) || bytes.Contains(b, []byte("\n\n")) || bytes.Contains(b, []byte("\n\r\n"))
+}
 
 // maxDiscard is how much of an unread request body the server reads to
 // keep the connection.

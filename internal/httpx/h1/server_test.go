@@ -511,3 +511,18 @@ func TestShortRequestStartingLikeThePreface(t *testing.T) {
 		t.Fatal("answer to a partial preface")
 	}
 }
+
+func TestHeaderComplete(t *testing.T) {
+	for in, want := range map[string]bool{
+		"GET / HTTP/1.1\r\nHost: h\r\n\r\n": true,
+		"GET / HTTP/1.1\nHost: h\n\n":       true,
+		"GET / HTTP/1.1\r\nHost: h\n\r\n":   true,
+		"GET / HTTP/1.1\r\nHost: h\r\n":     false,
+		"\r\n\r\nGET / HTTP/1.1\r\n":        false,
+		"\n\nGET / HTTP/1.1\r\nHost":        false,
+	} {
+		if headerComplete([]byte(in)) != want {
+			t.Errorf("headerComplete(%q) != %v", in, want)
+		}
+	}
+}
