@@ -198,6 +198,7 @@ func (c *conn) handle(ex *exchange) (keep bool) {
 		if b.expect && !b.continued {
 			return false // the client still waits for 100 Continue
 		}
+		c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.ReadHeaderTimeout)) // a client that stalls here is dropped
 		n, err := io.CopyN(io.Discard, readerOnly{b.read}, maxDiscard)
 		if err != io.EOF && (err != nil || n == maxDiscard) {
 			return false
