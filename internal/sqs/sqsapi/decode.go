@@ -85,10 +85,142 @@ func decodeJSON(body []byte) (*input, error) {
 	if len(body) == 0 {
 		return in, nil
 	}
+	if fast, ok := decodeJSONFast(body); ok {
+		return fast, nil
+	}
 	if err := json.Unmarshal(body, in); err != nil {
 		return nil, sqs.Fail("sqsapi.decode", sqs.CodeSerialization, "Start of structure or map found where not expected, or the request body is not valid JSON.")
 	}
 	return in, nil
+}
+
+// decodeJSONFast decodes the common flat requests (SendMessage,
+// ReceiveMessage, DeleteMessage, ...: an object of plain ASCII strings and
+// small integers under their exact member names) without reflection, and
+// reports false for anything else, which then goes through encoding/json:
+// escapes, non-ASCII, nested values, null, other or differently cased names,
+// numbers that are not plain. What it accepts, it decodes exactly as
+// encoding/json would (FuzzDecodeJSONFast checks that).
+func decodeJSONFast(b []byte) (*input, bool) {
+	in := &input{}
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return in, skipSpace(b, i+1) == len(b)
+	}
+	for {
+		name, j, ok := plainString(b, i)
+		if !ok {
+			return nil, false
+		}
+		i = skipSpace(b, j)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(b, i+1)
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == '"' {
+			v, j, ok := plainString(b, i)
+			if !ok {
+				return nil, false
+			}
+			var dst *string
+			switch name {
+			case "QueueUrl":
+				dst = &in.QueueURL
+			case "QueueName":
+				dst = &in.QueueName
+			case "MessageBody":
+				dst = &in.MessageBody
+			case "ReceiptHandle":
+				dst = &in.ReceiptHandle
+			case "MessageGroupId":
+				dst = &in.MessageGroupID
+			case "MessageDeduplicationId":
+				dst = &in.MessageDeduplicationID
+			case "ReceiveRequestAttemptId":
+				dst = &in.ReceiveRequestAttemptID
+			default:
+				return nil, false
+			}
+			*dst, i = v, j
+		} else {
+			n, j, ok := plainInt(b, i)
+			if !ok {
+				return nil, false
+			}
+			var dst **int
+			switch name {
+			case "DelaySeconds":
+				dst = &in.DelaySeconds
+			case "VisibilityTimeout":
+				dst = &in.VisibilityTimeout
+			case "MaxNumberOfMessages":
+				dst = &in.MaxNumberOfMessages
+			case "WaitTimeSeconds":
+				dst = &in.WaitTimeSeconds
+			default:
+				return nil, false
+			}
+			*dst, i = &n, j
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return in, skipSpace(b, i+1) == len(b)
+		default:
+			return nil, false
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainString reads a JSON string at b[i] made only of printable ASCII
+// without escapes; ok is false for anything else.
+func plainString(b []byte, i int) (s string, next int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return "", 0, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return string(b[i+1 : j]), j + 1, true
+		case c < 0x20 || c > 0x7e || c == '\\':
+			return "", 0, false
+		}
+	}
+	return "", 0, false
+}
+
+// plainInt reads a non-negative JSON integer of at most 9 digits without
+// leading zeros (so it fits an int everywhere); ok is false for anything
+// else (signs, fractions, exponents, long numbers).
+func plainInt(b []byte, i int) (n, next int, ok bool) {
+	j := i
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		n = n*10 + int(b[j]-'0')
+		j++
+	}
+	if j == i || j-i > 9 || (b[i] == '0' && j-i > 1) {
+		return 0, 0, false
+	}
+	return n, j, true
 }
 
 // decodeQuery decodes query-protocol parameters (query string or form).

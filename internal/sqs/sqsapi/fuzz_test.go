@@ -1,8 +1,10 @@
 package sqsapi
 
 import (
+	"encoding/json"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -67,6 +69,42 @@ func FuzzServe(f *testing.F) {
 		a.ServeHTTP(w, r)
 		if w.Code >= 500 {
 			t.Fatalf("status %d for %q: %s", w.Code, body, w.Body.String())
+		}
+	})
+}
+
+// FuzzDecodeJSONFast checks the reflection-free JSON path against
+// encoding/json: whatever it accepts must decode to exactly what
+// json.Unmarshal produces.
+func FuzzDecodeJSONFast(f *testing.F) {
+	for _, s := range []string{
+		`{"QueueUrl":"http://127.0.0.1:4566/000000000000/q","MessageBody":"hello"}`,
+		` { "QueueUrl" : "u" , "MaxNumberOfMessages" : 10, "WaitTimeSeconds":0 ,"VisibilityTimeout":30}`,
+		`{"QueueUrl":"u","ReceiptHandle":"abc=="}`,
+		`{"MessageBody":"a\"b","QueueUrl":"u"}`,
+		`{"queueurl":"u"}`,
+		`{"DelaySeconds":01}`,
+		`{"DelaySeconds":-1}`,
+		`{"DelaySeconds":1e2}`,
+		`{"QueueUrl":"u","QueueUrl":"v"}`,
+		`{"QueueUrl":null}`,
+		`{}`,
+		`{"QueueUrl":"u"} x`,
+		`{"QueueUrl":"é"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, ok := decodeJSONFast(b)
+		if !ok {
+			return
+		}
+		slow := &input{}
+		if err := json.Unmarshal(b, slow); err != nil {
+			t.Fatalf("fast path accepted what encoding/json rejects (%v): %q", err, b)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast path differs for %q:\n%+v\n%+v", b, fast, slow)
 		}
 	})
 }

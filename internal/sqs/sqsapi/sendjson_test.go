@@ -45,3 +45,26 @@ func TestReadBody(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeJSON: a SendMessage body through the reflection-free path
+// and through encoding/json.
+func BenchmarkDecodeJSON(b *testing.B) {
+	body := []byte(`{"QueueUrl":"http://127.0.0.1:4566/000000000000/bench","MessageBody":"` + strings.Repeat("x", 200) + `"}`)
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := decodeJSON(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			in := &input{}
+			if err := json.Unmarshal(body, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
