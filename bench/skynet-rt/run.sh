@@ -114,6 +114,16 @@ lg() { # NAME CMD...: one bounded load-generator run
 	if timeout 300 "${LPIN[@]}" "$@" >"$WORK/lg.$name" 2>&1; then
 		cat "$WORK/lg.$name"
 		grep -v '^#' "$WORK/lg.$name" | tail -1 >>"$RESULTS"
+		# server CPU per delivered message over the window (rtload -serverpid,
+		# or the limits loadgen's "server N%" with its delivered rate)
+		awk -v n="$name" '
+			/# server CPU/ { for (i = 1; i <= NF; i++) if ($i == "µs") us = $(i-1); cpu = $4 }
+			/CPU over the window:/ { for (i = 1; i <= NF; i++) if ($i == "server") { c = $(i+1); sub("%", "", c) } }
+			!/^#/ && NF >= 3 { rate = $2 }
+			END {
+				if (us != "") printf "%-28s %8s µs/msg (server %s of a core)\n", n, us, cpu
+				else if (c != "" && rate > 0) printf "%-28s %8.1f µs/msg (server %s%% of a core)\n", n, c * 1e4 / rate, c
+			}' "$WORK/lg.$name" >>"$WORK/cpu"
 	else
 		cat "$WORK/lg.$name"
 		note "$name FAILED"
@@ -166,9 +176,9 @@ for target in $TARGETS; do
 	for tr in $TRANSPORTS; do
 		echo "== $target $tr"
 		start_server "$target"
-		lg "$target-$tr-peak" "$BIN/rtload" relay -transport "$tr" -addr "127.0.0.1:$PORT" -conns "$CONNS" -window "$WINDOW" -size "$SIZE" -d "$DUR" -warmup "$WARMUP" -name "$target-$tr-peak"
+		lg "$target-$tr-peak" "$BIN/rtload" relay -transport "$tr" -addr "127.0.0.1:$PORT" -conns "$CONNS" -window "$WINDOW" -size "$SIZE" -d "$DUR" -warmup "$WARMUP" -serverpid "$SPID" -name "$target-$tr-peak"
 		if [ "${RATE:-0}" -gt 0 ]; then
-			lg "$target-$tr-paced25" "$BIN/rtload" relay -transport "$tr" -addr "127.0.0.1:$PORT" -conns "$CONNS" -aggregate "$RATE" -size "$SIZE" -d "$DUR" -warmup "$WARMUP" -name "$target-$tr-paced25"
+			lg "$target-$tr-paced25" "$BIN/rtload" relay -transport "$tr" -addr "127.0.0.1:$PORT" -conns "$CONNS" -aggregate "$RATE" -size "$SIZE" -d "$DUR" -warmup "$WARMUP" -serverpid "$SPID" -name "$target-$tr-paced25"
 		fi
 		stop_server
 		start_server "$target"
@@ -179,6 +189,8 @@ done
 
 echo "== summary: scenario value unit p50 p99"
 cat "$RESULTS"
+echo "== server CPU per delivered message (over each measured window)"
+cat "$WORK/cpu" 2>/dev/null || true
 echo "== ratios (targets: peak >= 50% of the relay's; p99 <= 5 ms at 25% of the relay's peak; <= 16 KB per idle device)"
 awk '
 	{v[$1]=$2; p99[$1]=$5}

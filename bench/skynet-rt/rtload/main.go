@@ -48,6 +48,7 @@ func main() {
 	hold := fs.Duration("hold", 60*time.Second, "idle: how long to hold the devices")
 	name := fs.String("name", "", "scenario name")
 	dialers := fs.Int("dialers", 32, "concurrent connection set-ups")
+	serverPID := fs.Int("serverpid", 0, "relay: report this process's CPU per delivered message over the measured window (0 = off)")
 	fs.Parse(os.Args[2:])
 	if *name == "" {
 		*name = *transport + "-" + mode
@@ -67,7 +68,7 @@ func main() {
 		fmt.Println("READY", len(devs))
 		idle(ctx, devs, *hold)
 	case "relay":
-		relay(ctx, devs, *name, *window, *aggregate, *size, *dur, *warmup)
+		relay(ctx, devs, *name, *window, *aggregate, *size, *dur, *warmup, *serverPID)
 	default:
 		fmt.Fprintln(os.Stderr, "unknown mode", mode)
 		os.Exit(2)
@@ -300,7 +301,7 @@ func idle(ctx context.Context, devs []*device, hold time.Duration) {
 
 var measuring atomic.Bool
 
-func relay(ctx context.Context, devs []*device, name string, window int, aggregate float64, size int, dur, warmup time.Duration) {
+func relay(ctx context.Context, devs []*device, name string, window int, aggregate float64, size int, dur, warmup time.Duration, serverPID int) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pad := strings.Repeat("x", max(0, size-60))
@@ -403,7 +404,9 @@ func relay(ctx context.Context, devs []*device, name string, window int, aggrega
 	time.Sleep(warmup)
 	measuring.Store(true)
 	t0 := time.Now()
+	c0, cpuOK := cpuTicks(serverPID)
 	time.Sleep(dur)
+	c1, cpuOK1 := cpuTicks(serverPID)
 	measuring.Store(false)
 	el := time.Since(t0)
 	cancel()
@@ -424,5 +427,37 @@ func relay(ctx context.Context, devs []*device, name string, window int, aggrega
 		}
 		return fmt.Sprintf("%.2fms", float64(all[int(float64(len(all)-1)*p)])/1e6)
 	}
+	if cpuOK && cpuOK1 && n > 0 {
+		// clock ticks are 1/100 s on Linux (USER_HZ)
+		cpu := float64(c1-c0) / 100
+		fmt.Printf("# server CPU %.0f%% of a core, %.1f µs per delivered message\n", 100*cpu/el.Seconds(), 1e6*cpu/float64(n))
+	}
 	fmt.Printf("%-28s %12.0f %-8s %10s %10s\n", name, float64(n)/el.Seconds(), "msg/s", pct(0.50), pct(0.99))
+}
+
+// cpuTicks reads a process's user+system CPU time in clock ticks from
+// /proc/<pid>/stat.
+func cpuTicks(pid int) (int64, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// fields after the command name (which may hold spaces) in parentheses
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64) // utime: field 14 of stat
+	k, err2 := strconv.ParseInt(f[12], 10, 64) // stime: field 15
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return u + k, true
 }
