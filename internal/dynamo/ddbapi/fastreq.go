@@ -7,7 +7,8 @@ import (
 	"skyhub/internal/dynamo/attr"
 )
 
-// Direct request scanners for the hot operations (GetItem, PutItem, Query).
+// Direct request scanners for the hot operations (GetItem, PutItem, Query,
+// UpdateItem, DeleteItem).
 //
 // Each one fills the same request struct encoding/json would, from the
 // common, well-formed shapes of the request: exactly spelled member names
@@ -35,9 +36,11 @@ func fieldNames(v any) [][]byte {
 }
 
 var (
-	getFields   = fieldNames(getReq{})
-	putFields   = fieldNames(putReq{})
-	queryFields = fieldNames(queryReq{})
+	getFields    = fieldNames(getReq{})
+	putFields    = fieldNames(putReq{})
+	queryFields  = fieldNames(queryReq{})
+	keyFields    = fieldNames(keyReq{})
+	updateFields = fieldNames(updateReq{})
 )
 
 // rscan walks a request body.
@@ -531,6 +534,97 @@ func fastQueryReq(body []byte, req *queryReq) bool {
 			req.ScanIndexForward = &f
 		default:
 			return false, true
+		}
+		return true, ok
+	})
+}
+
+// exprMember reads the members of exprReq the scanners handle (bits 16..21
+// of dup); handled=false for any other name.
+func (s *rscan) exprMember(name []byte, req *exprReq, dup *seen) (handled, ok bool) {
+	switch string(name) {
+	case "ReturnConsumedCapacity":
+		if !dup.first(16) {
+			return true, false
+		}
+		req.ReturnConsumedCapacity, ok = s.str()
+	case "ReturnValues":
+		if !dup.first(17) {
+			return true, false
+		}
+		req.ReturnValues, ok = s.str()
+	case "ReturnValuesOnConditionCheckFailure":
+		if !dup.first(18) {
+			return true, false
+		}
+		req.ReturnValuesOnConditionCheckFailure, ok = s.str()
+	case "ConditionExpression":
+		if !dup.first(19) {
+			return true, false
+		}
+		req.ConditionExpression, ok = s.strPtr()
+	case "ExpressionAttributeNames":
+		if !dup.first(20) {
+			return true, false
+		}
+		req.ExpressionAttributeNames, ok = s.strMap()
+	case "ExpressionAttributeValues":
+		if !dup.first(21) {
+			return true, false
+		}
+		req.ExpressionAttributeValues, ok = s.valueMap()
+	default:
+		return false, true
+	}
+	return true, ok
+}
+
+func fastKeyReq(body []byte, req *keyReq) bool {
+	s := rscan{b: body}
+	var dup seen
+	return s.members(keyFields, func(name []byte) (bool, bool) {
+		var ok bool
+		switch string(name) {
+		case "TableName":
+			if !dup.first(0) {
+				return true, false
+			}
+			req.TableName, ok = s.strPtr()
+		case "Key":
+			if !dup.first(1) {
+				return true, false
+			}
+			req.Key, ok = s.item()
+		default:
+			return s.exprMember(name, &req.exprReq, &dup)
+		}
+		return true, ok
+	})
+}
+
+func fastUpdateReq(body []byte, req *updateReq) bool {
+	s := rscan{b: body}
+	var dup seen
+	return s.members(updateFields, func(name []byte) (bool, bool) {
+		var ok bool
+		switch string(name) {
+		case "TableName":
+			if !dup.first(0) {
+				return true, false
+			}
+			req.TableName, ok = s.strPtr()
+		case "Key":
+			if !dup.first(1) {
+				return true, false
+			}
+			req.Key, ok = s.item()
+		case "UpdateExpression":
+			if !dup.first(2) {
+				return true, false
+			}
+			req.UpdateExpression, ok = s.strPtr()
+		default:
+			return s.exprMember(name, &req.exprReq, &dup)
 		}
 		return true, ok
 	})

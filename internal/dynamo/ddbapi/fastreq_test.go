@@ -79,6 +79,10 @@ func checkFast(t *testing.T, data []byte) (accepted int) {
 	check("PutItem", fastPutReq(data, &p), &p, &putReq{})
 	var q queryReq
 	check("Query", fastQueryReq(data, &q), &q, &queryReq{})
+	var k keyReq
+	check("DeleteItem", fastKeyReq(data, &k), &k, &keyReq{})
+	var u updateReq
+	check("UpdateItem", fastUpdateReq(data, &u), &u, &updateReq{})
 	return accepted
 }
 
@@ -94,12 +98,13 @@ var fastSeeds = []string{
 	`{"tablename":"t"}`, `{"TableName":"t","TableName":"u"}`, `{"TableName":null}`, `{"Limit":1.0}`, `{"Limit":010}`,
 	`{"TableName":"t"}x`, `{"TableName":"t\u0041"}`, `{"Key":{"pk":{"S":"a"}},"KEY":{"pk":{"S":"b"}}}`,
 	`{"ExpressionAttributeValues":{":a":{"S":"x"},":a":{"S":"y"}}}`, `{"z":-0.0e+1,"w":"\n"}`, `{"z":01}`,
+	`{"TableName":"t","Key":{"pk":{"S":"a"}},"UpdateExpression":"SET #n = :v ADD c :one","ExpressionAttributeNames":{"#n":"n"},"ExpressionAttributeValues":{":v":{"S":"x"},":one":{"N":"1"}},"ReturnValues":"ALL_NEW"}`,
+	`{"TableName":"t","Key":{"pk":{"S":"a"}},"AttributeUpdates":{"n":{"Action":"PUT","Value":{"S":"x"}}}}`,
 }
 
 func TestFastRequestSeeds(t *testing.T) {
-	n := 0
 	for _, s := range fastSeeds {
-		n += checkFast(t, []byte(s))
+		checkFast(t, []byte(s))
 	}
 	// the common shapes must take the fast path (the benchmarks depend on it)
 	for _, s := range fastSeeds[:8] {
@@ -117,6 +122,16 @@ func TestFastRequestSeeds(t *testing.T) {
 		if fastGetReq([]byte(s), &g) || fastQueryReq([]byte(s), &q) {
 			t.Errorf("scanner accepted %s", s)
 		}
+	}
+	n := len(fastSeeds)
+	if u := (updateReq{}); !fastUpdateReq([]byte(fastSeeds[n-2]), &u) || *u.UpdateExpression != "SET #n = :v ADD c :one" || u.ReturnValues != "ALL_NEW" {
+		t.Errorf("update scan: %+v", u)
+	}
+	if u := (updateReq{}); fastUpdateReq([]byte(fastSeeds[n-1]), &u) {
+		t.Error("update scanner took AttributeUpdates")
+	}
+	if k := (keyReq{}); !fastKeyReq([]byte(fastSeeds[0]), &k) || k.Key["pk"].Str != "a" {
+		t.Errorf("delete scan: %+v", k)
 	}
 	if q := (queryReq{}); fastQueryReq([]byte(`{"Limit":1.0}`), &q) {
 		t.Error("query scanner accepted a fractional Limit")

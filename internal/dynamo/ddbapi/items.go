@@ -318,8 +318,11 @@ type keyReq struct {
 
 func (h *Handler) deleteItem(ctx context.Context, body []byte) (any, error) {
 	var req keyReq
-	if err := decode(body, &req); err != nil {
-		return nil, err
+	if !fastKeyReq(body, &req) {
+		req = keyReq{}
+		if err := decode(body, &req); err != nil {
+			return nil, err
+		}
 	}
 	if req.TableName == nil {
 		return nil, required("tableName")
@@ -487,8 +490,11 @@ func legacyUpdate(au map[string]attrUpdate) (*expr.Update, error) {
 
 func (h *Handler) updateItem(ctx context.Context, body []byte) (any, error) {
 	var req updateReq
-	if err := decode(body, &req); err != nil {
-		return nil, err
+	if !fastUpdateReq(body, &req) {
+		req = updateReq{}
+		if err := decode(body, &req); err != nil {
+			return nil, err
+		}
 	}
 	if req.TableName == nil {
 		return nil, required("tableName")
