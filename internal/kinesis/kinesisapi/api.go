@@ -4,11 +4,14 @@
 package kinesisapi
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"strings"
@@ -99,7 +102,11 @@ func writeError(w http.ResponseWriter, r *http.Request, isCBOR bool, err error) 
 	if e.Code == "SerializationException" {
 		key = "Message"
 	}
-	body, _ := json.Marshal(map[string]string{"__type": e.Code, key: e.Message})
+	fields := map[string]string{"__type": e.Code}
+	if e.Message != "" {
+		fields[key] = e.Message // AWS leaves an empty message out
+	}
+	body, _ := json.Marshal(fields)
 	ct := ctJSON
 	if isCBOR {
 		if b, cerr := jsonToCBOR(body); cerr == nil {
@@ -112,9 +119,21 @@ func writeError(w http.ResponseWriter, r *http.Request, isCBOR bool, err error) 
 	w.Write(body)
 }
 
+// amzID2 returns a fresh x-amz-id-2 value: 72 random bytes in base64.
+func amzID2() string {
+	var b [72]byte
+	for i := 0; i < len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], rand.Uint64())
+	}
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	awsproto.SetRequestIDHeaders(w.Header(), awsproto.RequestID(r.Context()))
+	// Kinesis writes request IDs as lower-case UUIDs (the edge's ID, case
+	// folded) and x-amz-id-2 as an opaque base64 token of 72 bytes.
+	awsproto.SetRequestIDHeaders(w.Header(), strings.ToLower(awsproto.RequestID(r.Context())))
+	w.Header()["X-Amz-Id-2"] = []string{amzID2()}
 	isCBOR := strings.HasPrefix(r.Header.Get("Content-Type"), ctCBOR)
 	_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 	if r.Method != http.MethodPost {
@@ -128,6 +147,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(body) > MaxBody {
 		writeError(w, r, isCBOR, awsproto.NewError(413, "SerializationException", "request body too large"))
+		return
+	}
+	if len(body) == 0 && !isCBOR {
+		// AWS JSON 1.1 wants a JSON document, "{}" at least.
+		writeError(w, r, isCBOR, apiErr("SerializationException", ""))
 		return
 	}
 	if op == "SubscribeToShard" {
