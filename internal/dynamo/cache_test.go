@@ -141,3 +141,54 @@ func TestReadCacheConcurrent(t *testing.T) {
 	close(stop)
 	readers.Wait()
 }
+
+// TestReadCacheCounter: updates read the old version through the cache
+// while readers keep filling it; no increment may be lost.
+func TestReadCacheCounter(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, vfs.NewMem(), &clock{})
+	if _, err := s.CreateTable(ctx, CreateInput{Name: "counter", Hash: KeyElem{Name: "k", Type: attr.S}, AttrDefs: []KeyElem{{"k", attr.S}}}); err != nil {
+		t.Fatal(err)
+	}
+	key := attr.Item{"k": attr.Str("c")}
+	const workers, each = 4, 100
+	var wg, readers sync.WaitGroup
+	stop := make(chan struct{})
+	for r := 0; r < 2; r++ {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					rawNum(t, s, "counter", key, "n")
+				}
+			}
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				upd, err := expr.ParseUpdate("ADD n :one", expr.NewEnv(nil, map[string]attr.Value{":one": num("1")}))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := s.Write(ctx, WriteOp{Kind: OpUpdate, Table: "counter", Key: key, Update: upd}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	if got := rawNum(t, s, "counter", key, "n"); got != workers*each {
+		t.Fatalf("counter = %d, want %d", got, workers*each)
+	}
+}

@@ -224,11 +224,8 @@ func (s *Service) stripe(key []byte) int {
 }
 
 func (s *Service) readItem(ctx context.Context, key []byte) (attr.Item, error) {
-	v, err := s.kv.Get(ctx, key)
-	if err != nil {
-		if errs.KindOf(err) == errs.NotFound {
-			return nil, nil
-		}
+	v, err := s.readRaw(ctx, key)
+	if err != nil || v == nil {
 		return nil, err
 	}
 	it, err := attr.DecodeItem(v)
@@ -647,7 +644,14 @@ func (s *Service) GetItemRaw(ctx context.Context, table string, key attr.Item) (
 	if err := checkKey(def, key); err != nil {
 		return nil, err
 	}
-	k := encodeKey(def, key)
+	return s.readRaw(ctx, encodeKey(def, key))
+}
+
+// readRaw returns the stored form of the item at key (nil if absent),
+// through the read cache. A cached value is never older than the last
+// acknowledged write of its key (see itemCache), so writers, which hold the
+// key's stripe, read the current version from it too.
+func (s *Service) readRaw(ctx context.Context, k []byte) ([]byte, error) {
 	var shard int
 	var ver uint64
 	if s.cache != nil {
