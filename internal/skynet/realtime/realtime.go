@@ -111,6 +111,20 @@ func AppendValues(dst []byte, args []any) ([]byte, error) {
 	return dst, nil
 }
 
+// SizeHint is a capacity for rendering [event, args...]: exact for
+// Encoded args, a guess for the others (a buffer grows by copying).
+func SizeHint(event string, args []any) int {
+	n := len(event) + 8
+	for _, a := range args {
+		if e, ok := a.(Encoded); ok {
+			n += len(e) + 1
+		} else {
+			n += 64
+		}
+	}
+	return n
+}
+
 // AppendEvent appends the JSON array [event, args...].
 func AppendEvent(dst []byte, event string, args []any) ([]byte, error) {
 	dst = append(dst, '[')

@@ -332,7 +332,7 @@ func (ss *session) Emit(event string, args ...any) error {
 		ss.acks[id] = ack
 		ss.mu.Unlock()
 	}
-	f, err := AppendEvent(nil, id, event, args)
+	f, err := AppendEvent(make([]byte, 0, 40+realtime.SizeHint(event, args)), id, event, args)
 	if err != nil {
 		return err
 	}

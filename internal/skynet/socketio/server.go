@@ -368,10 +368,8 @@ func (ss *session) Emit(event string, args ...any) error {
 			ack, args = a, args[:n-1]
 		}
 	}
-	data, err := realtime.AppendEvent(nil, event, args)
-	if err != nil {
-		return err
-	}
+	// the packet is rendered into one buffer (Engine.IO message type,
+	// Socket.IO EVENT type, ack id, the array), after the ack id is known
 	id := int64(-1)
 	if ack != nil {
 		ss.mu.Lock()
@@ -392,7 +390,25 @@ func (ss *session) Emit(event string, args ...any) error {
 		ss.acks[id] = ack
 		ss.mu.Unlock()
 	}
-	return ss.sendSIO(sioEvent, id, data)
+	pkt := make([]byte, 0, 2+20+realtime.SizeHint(event, args))
+	pkt = append(pkt, eioMessage)
+	pkt = AppendSIO(pkt, sioEvent, id, nil)
+	pkt, err := realtime.AppendEvent(pkt, event, args)
+	if err != nil {
+		ss.forgetAck(id)
+		return err
+	}
+	return ss.send(pkt)
+}
+
+// forgetAck drops an ack registered for a packet that was never sent.
+func (ss *session) forgetAck(id int64) {
+	if id < 0 {
+		return
+	}
+	ss.mu.Lock()
+	delete(ss.acks, id)
+	ss.mu.Unlock()
 }
 
 func (ss *session) sendSIO(typ int, id int64, data []byte) error {

@@ -134,7 +134,7 @@ func EncodeFrame(event string, args []any) ([]byte, error) {
 	if len(args) == 0 {
 		args = []any{nil}
 	}
-	return realtime.AppendEvent(make([]byte, 0, 64), event, args)
+	return realtime.AppendEvent(make([]byte, 0, realtime.SizeHint(event, args)), event, args)
 }
 
 var errFrame = errors.New("invalid frame: expected a JSON array [\"event\", data]")
