@@ -210,3 +210,76 @@ func (p *fastParser) str() (string, bool) {
 	b, ok := p.rawStr()
 	return string(b), ok
 }
+
+// putRecordIn is PutRecord's decoded body.
+type putRecordIn struct {
+	streamRef
+	Data                      []byte `json:"Data"`
+	PartitionKey              string `json:"PartitionKey"`
+	ExplicitHashKey           string `json:"ExplicitHashKey"`
+	SequenceNumberForOrdering string `json:"SequenceNumberForOrdering"`
+}
+
+// fastPutRecord decodes the usual PutRecord body (known members once each,
+// strings without escapes and not empty, Data in strict base64) without
+// reflection; ok is false for anything else, which takes the checked path
+// (type errors, empty members, escapes). When ok, the result equals
+// encoding/json's.
+func fastPutRecord(b []byte) (in putRecordIn, ok bool) {
+	p := fastParser{b: b}
+	if !p.byte('{') {
+		return in, false
+	}
+	seen := 0
+	for first := true; ; first = false {
+		if p.peek('}') {
+			p.i++
+			break
+		}
+		if !first && !p.byte(',') {
+			return in, false
+		}
+		key, ok := p.rawStr()
+		if !ok || !p.byte(':') {
+			return in, false
+		}
+		var dst *string
+		bit := 0
+		switch string(key) {
+		case "StreamName":
+			dst, bit = &in.StreamName, 1
+		case "StreamARN":
+			dst, bit = &in.StreamARN, 2
+		case "PartitionKey":
+			dst, bit = &in.PartitionKey, 4
+		case "ExplicitHashKey":
+			dst, bit = &in.ExplicitHashKey, 8
+		case "SequenceNumberForOrdering":
+			dst, bit = &in.SequenceNumberForOrdering, 16
+		case "Data":
+			bit = 32
+		default:
+			return in, false
+		}
+		if seen&bit != 0 {
+			return in, false
+		}
+		seen |= bit
+		raw, ok := p.rawStr()
+		if !ok || len(raw) == 0 {
+			return in, false
+		}
+		if dst != nil {
+			*dst = string(raw)
+			continue
+		}
+		d := make([]byte, base64.StdEncoding.DecodedLen(len(raw)))
+		n, err := base64.StdEncoding.Strict().Decode(d, raw)
+		if err != nil {
+			return in, false
+		}
+		in.Data = d[:n]
+	}
+	p.ws()
+	return in, p.i == len(p.b)
+}

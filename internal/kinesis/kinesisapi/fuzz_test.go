@@ -87,3 +87,26 @@ func FuzzFastPutRecords(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastPutRecord checks the reflection-free PutRecord decoder against
+// encoding/json: whenever it accepts a body, both agree.
+func FuzzFastPutRecord(f *testing.F) {
+	f.Add([]byte(`{"StreamName":"s","PartitionKey":"k","Data":"aGk="}`))
+	f.Add([]byte(` { "Data" : "AAAA" , "PartitionKey":"p", "ExplicitHashKey":"5", "SequenceNumberForOrdering":"1", "StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s" } `))
+	f.Add([]byte(`{"StreamName":"s","PartitionKey":"","Data":""}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := fastPutRecord(body)
+		if !ok {
+			return
+		}
+		var slow putRecordIn
+		if err := json.Unmarshal(body, &slow); err != nil {
+			t.Fatalf("fast path accepted what encoding/json rejects (%v): %q", err, body)
+		}
+		a, _ := json.Marshal(fast)
+		b, _ := json.Marshal(slow)
+		if string(a) != string(b) {
+			t.Fatalf("fast %s != slow %s for %q", a, b, body)
+		}
+	})
+}

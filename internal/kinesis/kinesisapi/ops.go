@@ -214,15 +214,16 @@ func (h *Handler) Dispatch(ctx context.Context, op string, isCBOR bool, body []b
 		}
 		return out, nil
 	case "PutRecord":
-		var in struct {
-			streamRef
-			Data                      []byte `json:"Data"`
-			PartitionKey              string `json:"PartitionKey"`
-			ExplicitHashKey           string `json:"ExplicitHashKey"`
-			SequenceNumberForOrdering string `json:"SequenceNumberForOrdering"`
+		var in putRecordIn
+		fast := false
+		if !isCBOR {
+			in, fast = fastPutRecord(body)
 		}
-		if err := v.decode(op, isCBOR, body, &in); err != nil {
-			return nil, err
+		if !fast {
+			in = putRecordIn{}
+			if err := v.decode(op, isCBOR, body, &in); err != nil {
+				return nil, err
+			}
 		}
 		v.pattern("sequenceNumberForOrdering", in.SequenceNumberForOrdering, false, seqPattern, `0|([1-9]\d{0,128})`)
 		if in.PartitionKey == "" && !v.has("partitionKey") {
