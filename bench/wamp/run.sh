@@ -42,7 +42,9 @@ mkdir "$WORK/nexusbuild"
 SP=$(freeport); SR=$(freeport); NP=$(freeport); NR=$(freeport)
 start_skyhub() {
 	rm -rf "$WORK/data"
-	SKYHUB_HOST=127.0.0.1 SKYHUB_PORT=$SP SKYHUB_AWS_PORT=0 SKYHUB_WAMP_RAW_PORT=$SR SKYHUB_LOG_LEVEL=warn \
+	# GOMAXPROCS=1 matches nexusd (one P on its one core); note that
+	# cmd/skyhub/serve.go currently raises it to 2 anyway (docs/bench-wamp.md).
+	GOMAXPROCS=1 SKYHUB_HOST=127.0.0.1 SKYHUB_PORT=$SP SKYHUB_AWS_PORT=0 SKYHUB_WAMP_RAW_PORT=$SR SKYHUB_LOG_LEVEL=warn \
 		pin 0 "$WORK/skyhub" serve -data "$WORK/data" >>"$WORK/skyhub.log" 2>&1 &
 	SKY=$!; PIDS+=("$SKY")
 	for _ in $(seq 100); do curl -sf "http://127.0.0.1:$SP/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
