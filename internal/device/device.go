@@ -184,7 +184,12 @@ func (r *Registry) nextSeq() string {
 	r.seq++
 	n := r.seq
 	r.seqMu.Unlock()
-	return fmt.Sprintf("%016x", n)
+	var b [16]byte // %016x without fmt (once per logged event)
+	for i := 15; i >= 0; i-- {
+		b[i] = "0123456789abcdef"[n&0xf]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 func (r *Registry) lock(uuid string) *sync.Mutex {
@@ -618,18 +623,38 @@ func Public(d Device) Device {
 // splitTargets is used by event indexing: the uuids an event concerns.
 func eventUUIDs(ev Device) []string {
 	var out []string
-	seen := map[string]bool{}
+	var big map[string]bool // past a few uuids a map, below a scan
+	seen := func(s string) bool {
+		if big != nil {
+			if big[s] {
+				return true
+			}
+			big[s] = true
+			return false
+		}
+		for _, o := range out {
+			if o == s {
+				return true
+			}
+		}
+		if len(out) >= 16 {
+			big = make(map[string]bool, 2*len(out))
+			for _, o := range out {
+				big[o] = true
+			}
+			big[s] = true
+		}
+		return false
+	}
 	add := func(v any) {
 		switch x := v.(type) {
 		case string:
-			if x != "" && x != "*" && x != "all" && !seen[x] && validUUID(x) {
-				seen[x] = true
+			if x != "" && x != "*" && x != "all" && validUUID(x) && !seen(x) {
 				out = append(out, x)
 			}
 		case []any:
 			for _, e := range x {
-				if s, ok := e.(string); ok && s != "*" && s != "all" && !seen[s] && validUUID(s) {
-					seen[s] = true
+				if s, ok := e.(string); ok && s != "*" && s != "all" && validUUID(s) && !seen(s) {
 					out = append(out, s)
 				}
 			}

@@ -174,3 +174,28 @@ func TestLogEventEncodedSameEntry(t *testing.T) {
 		}
 	}
 }
+
+// eventUUIDs lists each uuid once, in order, for short and long lists.
+func TestEventUUIDsDeduplicated(t *testing.T) {
+	var list []any
+	var want []string
+	for i := 0; i < 40; i++ {
+		u := NewUUID()
+		list = append(list, u, u, "*")
+		want = append(want, u)
+	}
+	got := eventUUIDs(Device{"fromUuid": want[3], "devices": list, "toUuid": want[39]})
+	if len(got) != len(want) {
+		t.Fatalf("%d uuids, want %d", len(got), len(want))
+	}
+	if got[0] != want[3] {
+		t.Fatalf("first %s, want the sender", got[0])
+	}
+	seen := map[string]bool{}
+	for _, u := range got {
+		if seen[u] {
+			t.Fatalf("%s twice", u)
+		}
+		seen[u] = true
+	}
+}
