@@ -405,7 +405,8 @@ func (c *call) finish(m wamp.Message) bool {
 		c.timer.Stop()
 	}
 	if c.caller == nil {
-		c.reply <- &m
+		mm := m // only this (internal call) path needs m on the heap
+		c.reply <- &mm
 	} else {
 		c.caller.send(m)
 	}
