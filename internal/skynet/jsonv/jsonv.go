@@ -12,6 +12,7 @@ package jsonv
 import (
 	"encoding/json"
 	"errors"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -520,4 +521,87 @@ func String(b []byte) (string, bool) {
 		return "", true
 	}
 	return "", false
+}
+
+// Members calls fn with each member of the JSON object b, in order (the
+// value as its bytes, a sub-slice of b), after checking that b is valid
+// JSON. isObject is false for valid JSON that is not an object (null
+// included); fn is then not called.
+func Members(b []byte, fn func(key string, val []byte)) (isObject bool, err error) {
+	d := decoder{b: b}
+	d.ws()
+	start := d.i
+	if err := d.skip(1); err != nil {
+		return false, err
+	}
+	d.ws()
+	if d.i != len(d.b) {
+		return false, ErrSyntax
+	}
+	if d.b[start] != '{' {
+		return false, nil
+	}
+	d.i = start + 1
+	d.ws()
+	if d.b[d.i] == '}' {
+		return true, nil
+	}
+	for {
+		d.ws()
+		k, err := d.str()
+		if err != nil {
+			return false, err
+		}
+		d.ws()
+		d.i++ // ':' (checked above)
+		d.ws()
+		v := d.i
+		if err := d.skip(2); err != nil {
+			return false, err
+		}
+		fn(k, d.b[v:d.i])
+		d.ws()
+		c := d.b[d.i]
+		d.i++
+		if c == '}' {
+			return true, nil
+		}
+	}
+}
+
+// FieldIs reports whether an object key selects the struct field named
+// want (lower-case ASCII) as encoding/json matches them: exactly, or
+// case-insensitively with its Unicode folding (so "NAME" and "argſ" match).
+func FieldIs(key, want string) bool {
+	if key == want {
+		return true
+	}
+	i := 0
+	for j := 0; j < len(key); {
+		var r rune
+		if c := key[j]; c < utf8.RuneSelf {
+			r = rune(c)
+			if 'a' <= c && c <= 'z' {
+				r -= 'a' - 'A'
+			}
+			j++
+		} else {
+			var n int
+			r, n = utf8.DecodeRuneInString(key[j:])
+			r = unicode.ToUpper(unicode.ToLower(r))
+			j += n
+		}
+		if i >= len(want) || r >= utf8.RuneSelf {
+			return false
+		}
+		w := want[i]
+		if 'a' <= w && w <= 'z' {
+			w -= 'a' - 'A'
+		}
+		if byte(r) != w {
+			return false
+		}
+		i++
+	}
+	return i == len(want)
 }

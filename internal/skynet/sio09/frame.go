@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"skyhub/internal/skynet/jsonv"
 	"skyhub/internal/skynet/pollsess"
 	"skyhub/internal/skynet/realtime"
 )
@@ -89,14 +90,11 @@ func Decode(b []byte) (Frame, error) {
 	}
 	switch f.Type {
 	case TypeEvent:
-		var ev struct {
-			Name *string           `json:"name"`
-			Args []json.RawMessage `json:"args"`
-		}
-		if err := json.Unmarshal(f.Data, &ev); err != nil || ev.Name == nil {
+		name, args, ok := decodeEvent(f.Data)
+		if !ok {
 			return f, errFrame
 		}
-		f.Name, f.Args = *ev.Name, ev.Args
+		f.Name, f.Args = name, args
 	case TypeJSON:
 		if !json.Valid(f.Data) {
 			return f, errFrame
@@ -202,4 +200,45 @@ func AppendPayload(dst []byte, frames [][]byte) []byte {
 		dst = append(dst, f...)
 	}
 	return dst
+}
+
+// decodeEvent reads an event frame's {"name", "args"} as json.Unmarshal
+// into struct{Name *string; Args []json.RawMessage} does (field names
+// matched as encoding/json matches them, the last duplicate winning, a
+// wrong type failing), without reflection: name must end up a string.
+func decodeEvent(data []byte) (string, []json.RawMessage, bool) {
+	var name *string
+	var args []json.RawMessage
+	bad := false
+	isObject, err := jsonv.Members(data, func(k string, v []byte) {
+		switch {
+		case jsonv.FieldIs(k, "name"):
+			switch v[0] {
+			case 'n':
+				name = nil
+			case '"':
+				s, _ := jsonv.String(v)
+				name = &s
+			default:
+				bad = true
+			}
+		case jsonv.FieldIs(k, "args"):
+			switch v[0] {
+			case 'n':
+				args = nil
+			case '[':
+				a, err := jsonv.SplitRaw(v)
+				if err != nil {
+					bad = true
+				}
+				args = a
+			default:
+				bad = true
+			}
+		}
+	})
+	if err != nil || !isObject || bad || name == nil { // null: name stays nil
+		return "", nil, false
+	}
+	return *name, args, true
 }
