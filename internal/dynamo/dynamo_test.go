@@ -324,3 +324,43 @@ func TestBlindPutStats(t *testing.T) {
 		t.Fatalf("read back %v %v", got, err)
 	}
 }
+
+// TestBlindPutsBounded: once a table's count plus its blind puts reaches
+// the limit, puts take the exact path, so the recount a description does
+// never scans more than a small table; the counts stay exact throughout.
+func TestBlindPutsBounded(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, vfs.NewMem(), &clock{})
+	s.blindLimit = 3
+	if _, err := s.CreateTable(ctx, CreateInput{Name: "bounded", Hash: KeyElem{Name: "k", Type: attr.S},
+		AttrDefs: []KeyElem{{"k", attr.S}}}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(k string) {
+		t.Helper()
+		if _, err := s.Write(ctx, WriteOp{Kind: OpPut, Table: "bounded", Item: attr.Item{"k": attr.Str(k)}, OldNotNeeded: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []string{"a", "b", "a", "c", "d", "c", "e"} {
+		put(k)
+	}
+	tab := s.tabs["bounded"]
+	if got := tab.blind.Load(); got != 3 {
+		t.Fatalf("blind puts %d, want 3 (the limit)", got)
+	}
+	d, err := s.DescribeTable(ctx, "bounded")
+	if err != nil || d.ItemCount != 5 {
+		t.Fatalf("item count %d %v, want 5", d.ItemCount, err)
+	}
+	if tab.blind.Load() != 0 || tab.recount.Load() {
+		t.Fatal("the description did not recount")
+	}
+	put("f") // 5 items counted: over the limit, exact path
+	if tab.blind.Load() != 0 || tab.recount.Load() {
+		t.Fatal("a put over the limit went the blind way")
+	}
+	if d, _ = s.DescribeTable(ctx, "bounded"); d.ItemCount != 6 {
+		t.Fatalf("item count %d, want 6", d.ItemCount)
+	}
+}

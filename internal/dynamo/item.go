@@ -396,7 +396,8 @@ func (s *Service) Write(ctx context.Context, op WriteOp) (WriteResult, error) {
 	mu := &s.locks[s.stripe(key)]
 	mu.Lock()
 	defer mu.Unlock()
-	if op.Kind == OpPut && op.Cond == nil && op.OldNotNeeded && !def.Stream.Enabled && len(def.Indexes) == 0 {
+	if op.Kind == OpPut && op.Cond == nil && op.OldNotNeeded && !def.Stream.Enabled && len(def.Indexes) == 0 &&
+		t.items.Load()+t.blind.Load() < s.blindLimit {
 		return s.blindPut(ctx, t, key, &op)
 	}
 	old, err := s.readItem(ctx, key)
@@ -422,6 +423,9 @@ func (s *Service) Write(ctx context.Context, op WriteOp) (WriteResult, error) {
 	return WriteResult{Old: old, New: nu}, nil
 }
 
+// blindPutLimit bounds the items a recount after blind puts may scan.
+const blindPutLimit = 20000
+
 // blindPut writes an unconditional put on a table without indexes or a
 // stream. Nothing depends on the previous version then but the table's item
 // count and size, so the put neither reads nor decodes it: it marks the
@@ -430,7 +434,13 @@ func (s *Service) Write(ctx context.Context, op WriteOp) (WriteResult, error) {
 // unchanged item is then rewritten with identical bytes, invisible to
 // readers; with no stream there is no record to suppress.) The caller holds
 // the item's stripe and the table's schema lock for reading.
+//
+// The recount scans the whole table while writers wait, so blind puts are
+// used only while the table's last count plus the blind puts since then is
+// under blindPutLimit: the recount then stays a scan of a small table, and a
+// large table takes the exact path (one read of the previous version).
 func (s *Service) blindPut(ctx context.Context, t *table, key []byte, op *WriteOp) (WriteResult, error) {
+	t.blind.Add(1)
 	t.recount.Store(true)
 	if err := s.writeItems(ctx, [][]byte{key}, []kv.Op{kv.Set(key, attr.EncodeItem(nil, op.Item))}); err != nil {
 		return WriteResult{}, err

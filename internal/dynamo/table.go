@@ -93,6 +93,9 @@ type table struct {
 	// recount: blind puts (see blindPut) wrote since items and bytes were
 	// last counted; the next description counts them again.
 	recount atomic.Bool
+	// blind: blind puts since the last count (an upper bound on the items
+	// they added).
+	blind   atomic.Int64
 	stream  streamState
 	deleted atomic.Bool
 }
@@ -108,6 +111,8 @@ type Service struct {
 	locks [256]sync.Mutex
 	cache *itemCache // nil: no read cache
 	txTok tokenCache
+	// blindLimit bounds blind puts (see blindPutLimit); a field for tests.
+	blindLimit int64
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -137,7 +142,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.AccountID == "" {
 		cfg.AccountID = "000000000000"
 	}
-	s := &Service{cfg: cfg, kv: cfg.KV, log: cfg.Log, tabs: map[string]*table{}, stop: make(chan struct{})}
+	s := &Service{cfg: cfg, kv: cfg.KV, log: cfg.Log, tabs: map[string]*table{}, stop: make(chan struct{}),
+		blindLimit: blindPutLimit}
 	if cfg.ReadCacheBytes == 0 {
 		cfg.ReadCacheBytes = defaultReadCache
 	}
@@ -199,6 +205,7 @@ func (s *Service) countItems(ctx context.Context, t *table) error {
 	def := t.def.Load()
 	var n, b int64
 	t.recount.Store(false)
+	t.blind.Store(0)
 	err := kv.Scan(ctx, s.kv, kv.Prefix(itemPrefix(def.ID)), func(k, v []byte) bool {
 		n++
 		if size, err := attr.StoredSize(v); err == nil {
