@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
 	"skyhub/internal/app"
+	"skyhub/internal/config"
 	"skyhub/internal/obs"
 )
 
@@ -29,6 +31,7 @@ func serve(args, environ []string) int {
 	if runtime.GOMAXPROCS(0) < 2 {
 		runtime.GOMAXPROCS(2)
 	}
+	applyRuntime(c.Runtime, environ)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if path := lookupEnv(environ, "SKYHUB_CPUPROFILE"); path != "" {
@@ -65,6 +68,20 @@ func serve(args, environ []string) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// applyRuntime sets the GC percent and the soft memory limit from the
+// configuration, except where the user's own GOGC or GOMEMLIMIT is set
+// (the runtime has applied those already, and they win). A higher GC
+// percent trades heap headroom for fewer collections on the durable-write
+// path; the memory limit bounds that headroom.
+func applyRuntime(rc config.RuntimeConfig, environ []string) {
+	if rc.GCPercent != 0 && lookupEnv(environ, "GOGC") == "" {
+		debug.SetGCPercent(rc.GCPercent)
+	}
+	if rc.MemoryLimitMiB > 0 && lookupEnv(environ, "GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(rc.MemoryLimitMiB) << 20)
+	}
 }
 
 // describe says what a listener serves, for the start-up banner.

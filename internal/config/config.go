@@ -37,6 +37,20 @@ type Config struct {
 	SkyNet SkyNetConfig `json:"skynet"`
 	WAMP   WAMPConfig   `json:"wamp"`
 	AWS    AWSConfig    `json:"aws"`
+
+	// Runtime holds Go runtime settings applied at start-up.
+	Runtime RuntimeConfig `json:"runtime"`
+}
+
+// RuntimeConfig is the "runtime" key: the garbage collector's settings.
+// The GOGC and GOMEMLIMIT environment variables, when set, win over both.
+type RuntimeConfig struct {
+	// GCPercent is the GC target percentage (GOGC); -1 turns the GC off
+	// except for the memory limit. 0 keeps Go's default (100).
+	GCPercent int `json:"gcPercent"`
+	// MemoryLimitMiB is the soft memory limit (GOMEMLIMIT) in MiB; the GC
+	// runs harder as the heap approaches it. 0 means no limit.
+	MemoryLimitMiB int `json:"memoryLimitMiB"`
 }
 
 // LogConfig is the "log" key.
@@ -169,6 +183,7 @@ func Default() Config {
 			Kinesis:    KinesisConfig{StatusDelay: Duration(200 * time.Millisecond), ShardLimit: 500},
 			HTTPServer: "lean",
 		},
+		Runtime: RuntimeConfig{GCPercent: 400, MemoryLimitMiB: 256},
 	}
 }
 
@@ -214,6 +229,8 @@ func (c *Config) envVars() map[string]func(string) error {
 		"SKYHUB_LOG_LEVEL":           func(s string) error { c.Log.Level = s; return nil },
 		"SKYHUB_LOG_FORMAT":          func(s string) error { c.Log.Format = s; return nil },
 		"SKYHUB_AWS_PORT":            intv(&c.AWS.Port),
+		"SKYHUB_GC_PERCENT":          intv(&c.Runtime.GCPercent),
+		"SKYHUB_MEMORY_LIMIT_MIB":    intv(&c.Runtime.MemoryLimitMiB),
 		"SKYHUB_WAMP_RAW_PORT":       intv(&c.WAMP.RawSocketPort),
 		"SKYHUB_AWS_HTTP_SERVER":     func(s string) error { c.AWS.HTTPServer = s; return nil },
 		"SKYHUB_WAMP_UNIVERSAL_PORT": intv(&c.WAMP.UniversalPort),
@@ -338,6 +355,15 @@ func (c *Config) Validate() error {
 	}
 	if c.SkyNet.BcryptCost < 4 || c.SkyNet.BcryptCost > 31 {
 		p = append(p, fmt.Errorf("skynet.bcryptCost: %d is outside 4..31", c.SkyNet.BcryptCost))
+	}
+	if c.Runtime.GCPercent < -1 {
+		p = append(p, fmt.Errorf("runtime.gcPercent: %d must be -1 (off), 0 (Go's default) or positive", c.Runtime.GCPercent))
+	}
+	if c.Runtime.MemoryLimitMiB < 0 {
+		p = append(p, fmt.Errorf("runtime.memoryLimitMiB: %d must be >= 0", c.Runtime.MemoryLimitMiB))
+	}
+	if c.Runtime.GCPercent == -1 && c.Runtime.MemoryLimitMiB == 0 {
+		p = append(p, errors.New("runtime.gcPercent: -1 (GC off) needs a runtime.memoryLimitMiB"))
 	}
 	if !strings.HasPrefix(c.WAMP.Path, "/") {
 		p = append(p, fmt.Errorf("wamp.path: %q must start with /", c.WAMP.Path))
