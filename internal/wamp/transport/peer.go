@@ -262,6 +262,7 @@ func (p *peer) enqueue(it item) error {
 	if p.in.rc != nil && !p.writing && !p.wclosed && len(p.q) == 0 && n <= writeThruMax {
 		if now := time.Now(); now.Sub(p.lastWrite) >= p.s.quietGap {
 			p.writing = true
+			p.writer.Add(1) // a close waits for this write like for the writer's
 			p.lastWrite = now
 			p.mu.Unlock()
 			p.writeThrough(it)
@@ -277,8 +278,12 @@ func (p *peer) enqueue(it item) error {
 
 // writeThrough writes it with one non-blocking write from the calling
 // goroutine; p.writing is held. The unwritten rest, if any, is queued in
-// front of whatever was queued meanwhile, and the writer takes over.
+// front of whatever was queued meanwhile, and the writer takes over. It
+// counts in p.writer, so a close that waits for the writer also waits for
+// this write and the writer it may start (the ABORT of a protocol violation
+// would otherwise be dropped when it is queued during a write-through).
 func (p *peer) writeThrough(it item) {
+	defer p.writer.Done()
 	buf := p.fr.header(p.s.getBuf(), &it, true, true)
 	buf = append(buf, it.body...)
 	if it.pool {
