@@ -31,6 +31,8 @@ import (
 // Router is what the bridge needs of the WAMP router.
 type Router interface {
 	LocalSession(realm, authid, authrole string) (wamp.Peer, wamp.ID, error)
+	// Wanted says whether a publication to topic would reach anyone.
+	Wanted(realm string, topic wamp.URI) bool
 }
 
 // Config configures a Bridge.
@@ -121,6 +123,9 @@ func (b *Bridge) send(build func(id wamp.ID) wamp.Message) {
 
 // observe publishes one hub delivery. It runs on the hub's goroutine and
 // does not block (Peer.Send queues).
+//
+// Topics nobody subscribes to (and no event history keeps) are skipped:
+// without WAMP clients the bridge costs the device hub next to nothing.
 func (b *Bridge) observe(d hub.Delivery) {
 	kw := wamp.Dict(toDict(d.Message))
 	pre := b.cfg.Prefix
@@ -134,6 +139,9 @@ func (b *Bridge) observe(d hub.Delivery) {
 		topics = append(topics, pre+".device."+d.From+".sent")
 	}
 	for _, t := range topics {
+		if !b.cfg.Router.Wanted(b.cfg.Realm, wamp.URI(t)) {
+			continue // no subscriber, no history: nothing to build
+		}
 		b.send(func(id wamp.ID) wamp.Message {
 			return &wamp.Publish{Request: id, Options: wamp.Dict{}, Topic: wamp.URI(t), ArgumentsKw: kw}
 		})

@@ -175,3 +175,45 @@ func TestWAMPCallerMessagesDevices(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyWantedTopicsArePublished: the bridge skips topics nobody
+// subscribes to, yet prefix and wildcard subscriptions and a realm's event
+// history still get theirs (Router.Wanted is asked per topic).
+func TestOnlyWantedTopicsArePublished(t *testing.T) {
+	_, reg, r, c := setup(t)
+	a, _ := register(t, reg)
+	b, _ := register(t, reg)
+	if r.Wanted("realm1", "skynet.message") || r.Wanted("realm1", wamp.URI("skynet.device."+b+".message")) {
+		t.Fatal("wanted without a subscriber")
+	}
+	if r.Wanted("nope", "skynet.message") {
+		t.Fatal("wanted in an unknown realm")
+	}
+	sub := func(topic, match string) {
+		_ = c.p.Send(&wamp.Subscribe{Request: c.next(), Options: wamp.Dict{"match": match}, Topic: wamp.URI(topic)})
+		if _, ok := c.recv().(*wamp.Subscribed); !ok {
+			t.Fatalf("subscribe %s refused", topic)
+		}
+	}
+	sub("skynet.device.", "prefix")
+	sub("skynet.device..sent", "wildcard")
+	for _, topic := range []string{"skynet.device." + b + ".message", "skynet.device." + a + ".sent"} {
+		if !r.Wanted("realm1", wamp.URI(topic)) {
+			t.Fatalf("%s not wanted", topic)
+		}
+	}
+	if r.Wanted("realm1", "skynet.message") {
+		t.Fatal("skynet.message wanted with only device subscriptions")
+	}
+
+	// A realm with event history on skynet.message wants it without subscribers.
+	hr, err := router.New(router.Config{Realms: []router.RealmConfig{{Name: "h",
+		Settings: []byte(`{"eventHistory":[{"uri":"skynet.message","limit":10}]}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hr.Close(context.Background())
+	if !hr.Wanted("h", "skynet.message") || hr.Wanted("h", "skynet.other") {
+		t.Fatal("history does not decide Wanted")
+	}
+}

@@ -569,3 +569,28 @@ func (b *broker) revoke(id wamp.ID, o *session, reason string) bool {
 	}
 	return true
 }
+
+// wanted says whether a plain publication (no retain) to topic would reach
+// anything: a matching subscription or the realm's event history.
+func (b *broker) wanted(topic wamp.URI) bool {
+	for _, h := range b.rl.pol.history {
+		if (&subscription{uri: h.URI, match: h.Match}).matches(topic) {
+			return true
+		}
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.exact[topic] != nil {
+		return true
+	}
+	for p := range b.prefix {
+		if strings.HasPrefix(string(topic), string(p)) {
+			return true
+		}
+	}
+	found := false
+	if len(b.wildcard) > 0 {
+		b.wild.match(topic, func(*subscription) { found = true })
+	}
+	return found
+}

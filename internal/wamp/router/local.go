@@ -53,3 +53,11 @@ func (r *Router) LocalSession(realm, authid, authrole string) (wamp.Peer, wamp.I
 	}()
 	return cp, s.id, nil
 }
+
+// Wanted says whether a plain publication to topic in realm would reach a
+// subscriber or the realm's event history, so an in-process publisher (the
+// device-hub bridge) can skip building publications nobody receives.
+func (r *Router) Wanted(realm string, topic wamp.URI) bool {
+	rl := r.realm(wamp.URI(realm))
+	return rl != nil && rl.broker.wanted(topic)
+}
