@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"skyhub/internal/app"
-	"skyhub/internal/config"
 	"skyhub/internal/obs"
 )
 
@@ -57,6 +56,10 @@ func serve(args, environ []string) int {
 		fmt.Printf("  %-15s %s\n", l[0], describe(l[0], l[1]))
 	}
 	log.Info("skyhub started", "version", version)
+	if c.Runtime.IdleTrim > 0 {
+		stopTrim := idleTrimmer(ctx, c.Runtime.IdleTrim.D(), debug.FreeOSMemory)
+		defer stopTrim()
+	}
 	<-ctx.Done()
 	stop()
 	log.Info("shutting down")
@@ -68,20 +71,6 @@ func serve(args, environ []string) int {
 	}
 	log.Info("stopped")
 	return 0
-}
-
-// applyRuntime sets the GC percent and the soft memory limit from the
-// configuration, except where the user's own GOGC or GOMEMLIMIT is set
-// (the runtime has applied those already, and they win). A higher GC
-// percent trades heap headroom for fewer collections on the durable-write
-// path; the memory limit bounds that headroom.
-func applyRuntime(rc config.RuntimeConfig, environ []string) {
-	if rc.GCPercent != 0 && lookupEnv(environ, "GOGC") == "" {
-		debug.SetGCPercent(rc.GCPercent)
-	}
-	if rc.MemoryLimitMiB > 0 && lookupEnv(environ, "GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(rc.MemoryLimitMiB) << 20)
-	}
 }
 
 // describe says what a listener serves, for the start-up banner.

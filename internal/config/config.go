@@ -51,6 +51,10 @@ type RuntimeConfig struct {
 	// MemoryLimitMiB is the soft memory limit (GOMEMLIMIT) in MiB; the GC
 	// runs harder as the heap approaches it. 0 means no limit.
 	MemoryLimitMiB int `json:"memoryLimitMiB"`
+	// IdleTrim: when the process has been idle for this long after a burst
+	// of allocation, the heap headroom the GC percent allowed is returned
+	// to the operating system (one collection). 0 turns it off.
+	IdleTrim Duration `json:"idleTrim"`
 }
 
 // LogConfig is the "log" key.
@@ -183,7 +187,7 @@ func Default() Config {
 			Kinesis:    KinesisConfig{StatusDelay: Duration(200 * time.Millisecond), ShardLimit: 500},
 			HTTPServer: "lean",
 		},
-		Runtime: RuntimeConfig{GCPercent: 400, MemoryLimitMiB: 256},
+		Runtime: RuntimeConfig{GCPercent: 400, MemoryLimitMiB: 256, IdleTrim: Duration(5 * time.Second)},
 	}
 }
 
@@ -358,6 +362,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Runtime.GCPercent < -1 {
 		p = append(p, fmt.Errorf("runtime.gcPercent: %d must be -1 (off), 0 (Go's default) or positive", c.Runtime.GCPercent))
+	}
+	if c.Runtime.IdleTrim < 0 {
+		p = append(p, errors.New("runtime.idleTrim: must be >= 0"))
 	}
 	if c.Runtime.MemoryLimitMiB < 0 {
 		p = append(p, fmt.Errorf("runtime.memoryLimitMiB: %d must be >= 0", c.Runtime.MemoryLimitMiB))
