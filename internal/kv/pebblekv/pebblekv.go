@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/bloom"
 	"github.com/cockroachdb/pebble/vfs"
 
 	"skyhub/internal/errs"
@@ -56,6 +57,23 @@ func Open(cfg Config) (*Store, error) {
 		Logger: quietLogger{},
 		// Small memtables keep idle RSS low; pebble flushes in the background.
 		MemTableSize: 8 << 20,
+		// With pebble's default of 2, writers stop as soon as one memtable
+		// is being flushed and the next fills up (200-360 ms stalls against
+		// a busy disk). Queued memtables are allocated only when needed, so
+		// allowing 4 costs memory under a write burst only, not at idle.
+		MemTableStopWritesThreshold: 4,
+		// Let L0 grow further before writers are stopped for compaction: a
+		// burst is absorbed and compacted afterwards.
+		L0CompactionThreshold: 4,
+		L0StopWritesThreshold: 24,
+	}
+	// Bloom filters on every level: most puts first look up a fresh key
+	// (does the object/item exist?), which without a filter reads an index
+	// and data block of each overlapping table.
+	opts.Levels = make([]pebble.LevelOptions, 7)
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		opts.Levels[i].FilterType = pebble.TableFilter
 	}
 	dir := cfg.Dir
 	switch {
