@@ -35,15 +35,30 @@ func FreePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// FreePorts returns n distinct TCP ports that were free a moment ago on
+// 127.0.0.1 (held open together while chosen, so no two are the same).
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+	}
+	return ports
+}
+
 // Config returns a test configuration: in-memory storage, loopback, free
 // ports for every listener, a high rate limit and a cheap bcrypt cost.
 func Config(t testing.TB) config.Config {
 	c := config.Default()
 	c.Host = "127.0.0.1"
 	c.DataDir = app.InMemory
-	c.Port = FreePort(t)
-	c.AWS.Port = FreePort(t)
-	c.WAMP.RawSocketPort = FreePort(t)
+	p := FreePorts(t, 3)
+	c.Port, c.AWS.Port, c.WAMP.RawSocketPort = p[0], p[1], p[2]
 	c.RateLimit = 1000
 	c.SkyNet.BcryptCost = 4
 	c.Log.Level = "warn"
@@ -175,14 +190,15 @@ func (p *Proc) Log() string {
 func StartProc(t testing.TB, dataDir string, ports Ports, env ...string) *Proc {
 	t.Helper()
 	bin := Build(t)
+	free := FreePorts(t, 3)
 	if ports.HTTP == 0 {
-		ports.HTTP = FreePort(t)
+		ports.HTTP = free[0]
 	}
 	if ports.AWS == 0 {
-		ports.AWS = FreePort(t)
+		ports.AWS = free[1]
 	}
 	if ports.RawSocket == 0 {
-		ports.RawSocket = FreePort(t)
+		ports.RawSocket = free[2]
 	}
 	cmd := exec.Command(bin, "serve", "-data", dataDir)
 	cmd.Env = append(os.Environ(),
