@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"skyhub/internal/jsonx"
 )
 
 // ValidationError is a client error found while decoding a value; its text
@@ -208,7 +210,7 @@ func AppendItemJSON(b []byte, it Item) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = AppendJSONString(b, k)
+		b = jsonx.AppendStringNoHTML(b, k)
 		b = append(b, ':')
 		b = AppendJSON(b, it[k])
 	}
@@ -220,7 +222,7 @@ func AppendJSON(b []byte, v Value) []byte {
 	switch v.T {
 	case S:
 		b = append(b, `{"S":`...)
-		b = AppendJSONString(b, v.Str)
+		b = jsonx.AppendStringNoHTML(b, v.Str)
 	case N:
 		b = append(b, `{"N":"`...)
 		b = append(b, v.Str...)
@@ -239,7 +241,7 @@ func AppendJSON(b []byte, v Value) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = AppendJSONString(b, s)
+			b = jsonx.AppendStringNoHTML(b, s)
 		}
 		b = append(b, ']')
 	case BS:
@@ -274,57 +276,6 @@ func AppendJSON(b []byte, v Value) []byte {
 		return append(b, "{}"...)
 	}
 	return append(b, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// AppendJSONString appends s as a JSON string.
-func AppendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // ---- binary storage form ----
@@ -431,7 +382,7 @@ func (r *reader) raw() []byte {
 func appendJSONBytes(b []byte, s []byte) []byte {
 	for _, c := range s {
 		if !jsonPlain[c] {
-			return AppendJSONString(b, string(s))
+			return jsonx.AppendStringNoHTML(b, string(s))
 		}
 	}
 	b = append(b, '"')

@@ -10,6 +10,7 @@ import (
 	"skyhub/internal/dynamo"
 	"skyhub/internal/dynamo/attr"
 	"skyhub/internal/dynamo/expr"
+	"skyhub/internal/jsonx"
 )
 
 type expectedAttr struct {
@@ -244,7 +245,7 @@ func appendCapacity(b []byte, mode, table string, units float64) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, `,"TableName":`...)
-	b = attr.AppendJSONString(b, table)
+	b = jsonx.AppendStringNoHTML(b, table)
 	return append(b, '}')
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"skyhub/internal/jsonx"
 	"skyhub/internal/kinesis"
 )
 
@@ -42,7 +43,7 @@ func appendRecords(b []byte, r kinesis.Records) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"SequenceNumber":`...)
-			b = appendString(b, rec.SequenceNumber)
+			b = jsonx.AppendString(b, rec.SequenceNumber)
 			b = append(b, `,"ApproximateArrivalTimestamp":`...)
 			b = strconv.AppendFloat(b, float64(rec.ApproximateArrivalTimestamp)/1000, 'f', 3, 64)
 			b = append(b, `,"Data":`...)
@@ -57,7 +58,7 @@ func appendRecords(b []byte, r kinesis.Records) []byte {
 				b = append(b, '"')
 			}
 			b = append(b, `,"PartitionKey":`...)
-			b = appendString(b, rec.PartitionKey)
+			b = jsonx.AppendString(b, rec.PartitionKey)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -66,7 +67,7 @@ func appendRecords(b []byte, r kinesis.Records) []byte {
 	if r.NextShardIterator == nil {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, *r.NextShardIterator)
+		b = jsonx.AppendString(b, *r.NextShardIterator)
 	}
 	b = append(b, `,"MillisBehindLatest":`...)
 	b = strconv.AppendInt(b, r.MillisBehindLatest, 10)
@@ -104,27 +105,11 @@ func appendPutRecords(b []byte, p putRecordsOut) []byte {
 			b = append(b, '"')
 			b = append(b, f.k...)
 			b = append(b, `":`...)
-			b = appendString(b, f.v)
+			b = jsonx.AppendString(b, f.v)
 		}
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
-}
-
-// appendString appends s as a JSON string the way encoding/json writes it;
-// strings of plain printable ASCII are copied, anything else goes through
-// encoding/json (HTML escaping, UTF-8 repair).
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 func growBy(b []byte, n int) []byte {

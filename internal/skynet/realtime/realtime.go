@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"skyhub/internal/jsonx"
 	"skyhub/internal/skynet/jsonv"
 )
 
@@ -75,19 +76,6 @@ func (e Encoded) MarshalJSON() ([]byte, error) {
 	return e, nil
 }
 
-// AppendString appends s as a JSON string, as json.Marshal renders it.
-func AppendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s)
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}
-
 // AppendValues appends args as comma-separated JSON values (an Encoded
 // arg as its bytes, anything else as json.Marshal renders it).
 func AppendValues(dst []byte, args []any) ([]byte, error) {
@@ -128,7 +116,7 @@ func SizeHint(event string, args []any) int {
 // AppendEvent appends the JSON array [event, args...].
 func AppendEvent(dst []byte, event string, args []any) ([]byte, error) {
 	dst = append(dst, '[')
-	dst = AppendString(dst, event)
+	dst = jsonx.AppendString(dst, event)
 	if len(args) > 0 {
 		dst = append(dst, ',')
 		var err error

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"skyhub/internal/jsonx"
 	"skyhub/internal/skynet/jsonv"
 	"skyhub/internal/skynet/pollsess"
 	"skyhub/internal/skynet/realtime"
@@ -131,7 +132,7 @@ func AppendEvent(dst []byte, id int64, name string, args []any) ([]byte, error) 
 		dst = append(dst, '+')
 	}
 	dst = append(dst, `::{"name":`...)
-	dst = realtime.AppendString(dst, name)
+	dst = jsonx.AppendString(dst, name)
 	dst = append(dst, `,"args":[`...)
 	dst, err := realtime.AppendValues(dst, args)
 	if err != nil {

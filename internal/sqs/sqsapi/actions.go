@@ -3,12 +3,12 @@ package sqsapi
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/xml"
 	"strconv"
 
 	"skyhub/internal/aws/awsproto"
 	"skyhub/internal/errs"
+	"skyhub/internal/jsonx"
 	"skyhub/internal/sqs"
 )
 
@@ -283,7 +283,7 @@ func (r sendResultJSON) appendTo(b []byte) []byte {
 		b = append(b, '"')
 		b = append(b, name...)
 		b = append(b, '"', ':')
-		b = appendJSONString(b, v)
+		b = jsonx.AppendString(b, v)
 	}
 	field("Id", r.ID, true)
 	field("MessageId", r.MessageID, false)
@@ -292,20 +292,6 @@ func (r sendResultJSON) appendTo(b []byte) []byte {
 	field("MD5OfMessageSystemAttributes", r.MD5OfMessageSystemAttributes, true)
 	field("SequenceNumber", r.SequenceNumber, true)
 	return append(b, '}')
-}
-
-// appendJSONString quotes s; anything beyond plain printable ASCII goes
-// through encoding/json so the escaping stays exactly its own.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 func sendJSON(id string, r sqs.SendResult) sendResultJSON {

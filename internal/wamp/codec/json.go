@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"skyhub/internal/errs"
+	"skyhub/internal/jsonx"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -52,8 +53,6 @@ var errNULString = errs.E("codec.json", errs.Invalid, "a string starting with NU
 // ---- encoder ----
 
 type jsonEnc struct{ b []byte }
-
-const hexDigits = "0123456789abcdef"
 
 func (e *jsonEnc) value(v any, depth int) error {
 	if depth > MaxDepth {
@@ -234,53 +233,7 @@ func (e *jsonEnc) bytes(b []byte) {
 	e.b = append(e.b, '"')
 }
 
-func (e *jsonEnc) str(s string) {
-	e.b = append(e.b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			e.b = append(e.b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				e.b = append(e.b, '\\', c)
-			case '\n':
-				e.b = append(e.b, '\\', 'n')
-			case '\r':
-				e.b = append(e.b, '\\', 'r')
-			case '\t':
-				e.b = append(e.b, '\\', 't')
-			default:
-				e.b = append(e.b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			e.b = append(e.b, s[start:i]...)
-			e.b = append(e.b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			e.b = append(e.b, s[start:i]...)
-			e.b = append(e.b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	e.b = append(e.b, s[start:]...)
-	e.b = append(e.b, '"')
-}
+func (e *jsonEnc) str(s string) { e.b = jsonx.AppendStringNoHTML(e.b, s) }
 
 // ---- decoder ----
 
