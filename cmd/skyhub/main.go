@@ -50,7 +50,7 @@ commands:
   config    print the effective configuration as JSON
 
 flags (serve, config):
-  -config file   JSON config file (keys: port, rateLimit, log, dataDir, skynet, wamp, aws)
+  -config file   JSON config file (keys: port, rateLimit, log, dataDir, skynet, wamp, aws, runtime)
   -data dir      data directory (default ./data; ":memory:" keeps nothing)
   -port n        main HTTP port (default 3000; env PORT or SKYHUB_PORT)
 `)
