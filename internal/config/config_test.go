@@ -68,3 +68,25 @@ func TestInvalid(t *testing.T) {
 		t.Fatalf("port clash not reported: %v", err)
 	}
 }
+
+func TestRuntimeSettings(t *testing.T) {
+	c, err := Load("", []string{"SKYHUB_GC_PERCENT=200", "SKYHUB_MEMORY_LIMIT_MIB=128"})
+	if err != nil || c.Runtime.GCPercent != 200 || c.Runtime.MemoryLimitMiB != 128 {
+		t.Fatalf("env overrides: %+v %v", c.Runtime, err)
+	}
+	for _, tc := range []struct {
+		rc   RuntimeConfig
+		want string
+	}{
+		{RuntimeConfig{GCPercent: -2}, "runtime.gcPercent"},
+		{RuntimeConfig{GCPercent: -1}, "needs a runtime.memoryLimitMiB"},
+		{RuntimeConfig{MemoryLimitMiB: -1}, "runtime.memoryLimitMiB"},
+		{RuntimeConfig{IdleTrim: -1}, "runtime.idleTrim"},
+	} {
+		c := Default()
+		c.Runtime = tc.rc
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: want %q, got %v", tc.rc, tc.want, err)
+		}
+	}
+}
