@@ -26,8 +26,10 @@ func serve(args, environ []string) int {
 	log := obs.NewLogger(os.Stderr, c.Log.Level, c.Log.Format)
 	// fsync and other blocking syscalls hold a scheduler slot until the
 	// runtime hands it off; with a single slot (a process pinned to one
-	// core) durable writes then stall request handling. Keep at least two.
-	if runtime.GOMAXPROCS(0) < 2 {
+	// core) durable writes then stall request handling. Keep at least two,
+	// unless GOMAXPROCS is set explicitly (a deployment without durable
+	// load, such as a WAMP router pinned to one core, runs better on one).
+	if runtime.GOMAXPROCS(0) < 2 && lookupEnv(environ, "GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(2)
 	}
 	applyRuntime(c.Runtime, environ)
