@@ -187,7 +187,7 @@ func Default() Config {
 			Kinesis:    KinesisConfig{StatusDelay: Duration(200 * time.Millisecond), ShardLimit: 500},
 			HTTPServer: "lean",
 		},
-		Runtime: RuntimeConfig{GCPercent: 400, MemoryLimitMiB: 256, IdleTrim: Duration(5 * time.Second)},
+		Runtime: RuntimeConfig{GCPercent: 0, MemoryLimitMiB: 256, IdleTrim: Duration(5 * time.Second)},
 	}
 }
 
