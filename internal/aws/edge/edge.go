@@ -550,13 +550,19 @@ func (e *Edge) dechunk(r *http.Request, a *sigv4.Auth, secret string, rc *reqCtx
 	if e.cfg.Strict && (ph == sigv4.StreamingSigned || ph == sigv4.StreamingSignedTrailer) && a.Scheme == sigv4.V4Header {
 		o = sigv4.ChunkOptions{Signed: true, Key: a.Key(secret), AmzDate: a.AmzDate, Scope: a.Scope, Seed: a.Signature}
 	}
-	c := sigv4.NewChunkedReader(r.Body, o)
-	r.Body = readCloser{c, r.Body}
-	if dl := r.Header.Get("X-Amz-Decoded-Content-Length"); dl != "" {
-		n, err := strconv.ParseInt(dl, 10, 64)
+	dl := r.Header.Get("X-Amz-Decoded-Content-Length")
+	var n int64
+	if dl != "" {
+		var err error
+		n, err = strconv.ParseInt(dl, 10, 64)
 		if err != nil || n < 0 {
 			return &sigv4.Error{Reason: sigv4.BadChunk, Msg: "x-amz-decoded-content-length is not a number"}
 		}
+		o.Decoded = n
+	}
+	c := sigv4.NewChunkedReader(r.Body, o)
+	r.Body = readCloser{c, r.Body}
+	if dl != "" {
 		r.ContentLength = n
 		r.Header.Set("Content-Length", dl)
 	} else {

@@ -24,6 +24,11 @@ type ChunkOptions struct {
 	Seed    string
 	// MaxChunk bounds one chunk's size (16 MiB when zero).
 	MaxChunk int64
+	// Decoded is the payload length the request announced
+	// (x-amz-decoded-content-length), 0 when unknown: a small body gets a
+	// small read buffer instead of the 32 KiB one (a small PUT through an
+	// SDK, which sends aws-chunked bodies, paid that allocation each time).
+	Decoded int64
 }
 
 // ChunkedReader decodes an aws-chunked body:
@@ -46,7 +51,11 @@ func NewChunkedReader(r io.Reader, o ChunkOptions) *ChunkedReader {
 	if o.MaxChunk == 0 {
 		o.MaxChunk = 16 << 20
 	}
-	c := &ChunkedReader{br: bufio.NewReaderSize(r, 32<<10), o: o, prevSig: o.Seed, trailers: http.Header{}}
+	size := 32 << 10
+	if o.Decoded > 0 && o.Decoded+1024 < int64(size) {
+		size = max(int(o.Decoded)+1024, 4096) // payload, chunk lines and trailers
+	}
+	c := &ChunkedReader{br: bufio.NewReaderSize(r, size), o: o, prevSig: o.Seed, trailers: http.Header{}}
 	if o.Signed {
 		c.h = sha256.New()
 	}

@@ -219,3 +219,20 @@ func isReason(err error, r Reason) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Reason == r
 }
+
+// TestChunkedSmallBufferLongLines: with a small announced payload the
+// reader's buffer is small, yet chunk lines and trailers longer than that
+// buffer still decode (lines are gathered across buffer fills).
+func TestChunkedSmallBufferLongLines(t *testing.T) {
+	payload := strings.Repeat("p", 5000)
+	long := strings.Repeat("v", 6000)
+	body := fmt.Sprintf("%x;ext=%s\r\n%s\r\n0\r\nx-amz-meta-long:%s\r\n\r\n", len(payload), strings.Repeat("e", 5000), payload, long)
+	c := NewChunkedReader(strings.NewReader(body), ChunkOptions{Decoded: 10})
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != payload {
+		t.Fatalf("decoded %d bytes, err %v", len(got), err)
+	}
+	if c.Trailers().Get("x-amz-meta-long") != long {
+		t.Fatal("long trailer lost")
+	}
+}
