@@ -423,8 +423,10 @@ func (s *Service) Write(ctx context.Context, op WriteOp) (WriteResult, error) {
 	return WriteResult{Old: old, New: nu}, nil
 }
 
-// blindPutLimit bounds the items a recount after blind puts may scan.
-const blindPutLimit = 20000
+// blindPutLimit bounds the items a recount after blind puts may scan while
+// it holds the table's writers (a table this large then pays one read of
+// the previous version per put instead).
+const blindPutLimit = 200000
 
 // blindPut writes an unconditional put on a table without indexes or a
 // stream. Nothing depends on the previous version then but the table's item
