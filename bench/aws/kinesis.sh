@@ -110,7 +110,10 @@ lgraw -addr "127.0.0.1:$SKY_AWS" -stats "" -name raw-get-c64 -serverpid "$SKY_PI
 
 # The same raw generator against the peers (they need a SigV4-shaped
 # Authorization header with the kinesis scope; neither verifies it).
-AUTH="Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0"
+# kinesalite also wants an X-Amz-Date header (else every answer is 400
+# MissingAuthenticationToken/IncompleteSignature, which must not be counted).
+AUTH="Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0"
+ADATE="X-Amz-Date: 20250101T000000Z"
 for peer in "kinesalite $KINESALITE" "moto $MOTO"; do
 	set -- $peer
 	kin "$2" CreateStream '{"StreamName":"skyhub-bench","ShardCount":1}' >/dev/null
@@ -120,9 +123,9 @@ for peer in "kinesalite $KINESALITE" "moto $MOTO"; do
 	PIT=$(kin "$2" GetShardIterator '{"StreamName":"skyhub-read","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}' |
 		sed 's/.*"ShardIterator": *"\([^"]*\)".*/\1/')
 	timeout 120 "${LPIN[@]}" "$WORK/loadgen" http -c 64 -d "$PEER_DUR" -addr "127.0.0.1:$2" -stats "" -name "raw-put-c64-$1" \
-		-H "Content-Type: application/x-amz-json-1.1" -H "X-Amz-Target: Kinesis_20131202.PutRecord" -H "$AUTH" | tee -a "$RES.raw"
+		-H "Content-Type: application/x-amz-json-1.1" -H "X-Amz-Target: Kinesis_20131202.PutRecord" -H "$AUTH" -H "$ADATE" | tee -a "$RES.raw"
 	timeout 120 "${LPIN[@]}" "$WORK/loadgen" http -c 64 -d "$PEER_DUR" -addr "127.0.0.1:$2" -stats "" -name "raw-get-c64-$1" \
-		-H "Content-Type: application/x-amz-json-1.1" -H "X-Amz-Target: Kinesis_20131202.GetRecords" -H "$AUTH" \
+		-H "Content-Type: application/x-amz-json-1.1" -H "X-Amz-Target: Kinesis_20131202.GetRecords" -H "$AUTH" -H "$ADATE" \
 		-body "{\"ShardIterator\":\"$PIT\",\"Limit\":1}" | tee -a "$RES.raw"
 done
 
@@ -143,9 +146,13 @@ done
 
 echo "# summary"
 awk '
-	FILENAME ~ /raw$/ { r[$1] = $2; next }
+	# A run whose answers were errors measures nothing: count it as 0.
+	FILENAME ~ /raw$/ && /^#/ && / non-2xx/ { n = $0; sub(/ non-2xx.*/, "", n); sub(/.* /, "", n); name = $2; sub(/:$/, "", name); if (n + 0 > 0) bad[name] = 1; next }
+	FILENAME ~ /raw$/ && !/^#/ { r[$1] = $2; next }
+	FILENAME ~ /raw$/ { next }
 	$4 == "ops/s" || $4 == "records/s" { v[$1 " " $2] = $3 + 0; s[$1] = 1 }
 	END {
+		for (k in bad) { printf "# %s: every or some answer was an error; not counted\n", k; r[k] = 0 }
 		for (k in s) {
 			best = 0; who = ""
 			if (v[k " kinesalite"] > best) { best = v[k " kinesalite"]; who = "kinesalite" }
