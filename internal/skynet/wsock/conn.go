@@ -288,11 +288,16 @@ func (p *Poller) Accept(w http.ResponseWriter, r *http.Request, h Handler, init 
 		return nil, ErrClosed
 	}
 	p.conns[c.fd] = c
+	// Hold a place in p.wg while dispatching: taken while the poller is
+	// known open, so a Close that starts now waits for it instead of
+	// racing dispatch's own wg.Add against its wg.Wait.
+	p.wg.Add(1)
 	p.mu.Unlock()
 	c.mu.Lock()
 	c.reading = true // the first read runs now: leftover bytes, then arming
 	c.mu.Unlock()
 	p.dispatch(c)
+	p.wg.Done()
 	return c, nil
 }
 
