@@ -58,8 +58,8 @@ wait_port() {
 
 kin() { # kin <port> <Op> <json>
 	curl -s -H "X-Amz-Target: Kinesis_20131202.$2" -H "Content-Type: application/x-amz-json-1.1" \
-		-H "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0" \
-		--data "$3" "http://127.0.0.1:$1/"
+		-H "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0" \
+		-H "X-Amz-Date: 20250101T000000Z" --data "$3" "http://127.0.0.1:$1/"
 }
 
 echo "# building"
