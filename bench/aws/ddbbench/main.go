@@ -270,13 +270,13 @@ func measure(o opts, op func(ctx context.Context, w, i int, rng *rand.Rand) erro
 		}(w)
 	}
 	time.Sleep(o.warm)
-	cpu0 := procCPU(o.serverPID)
+	cpu0 := runner.ProcCPU(o.serverPID)
 	measuring.Store(true)
 	t0 := time.Now()
 	time.Sleep(o.dur)
 	measuring.Store(false)
 	elapsed := time.Since(t0)
-	cpu1 := procCPU(o.serverPID)
+	cpu1 := runner.ProcCPU(o.serverPID)
 	close(stop)
 	wg.Wait()
 	if err, _ := failed.Load().(error); err != nil {
@@ -301,27 +301,4 @@ func measure(o opts, op func(ctx context.Context, w, i int, rng *rand.Rand) erro
 	}
 	fmt.Printf("ddb-%s-c%d %s %.0f %.2f %.2f %s\n", o.scenario, o.conc, o.target, float64(total)/elapsed.Seconds(), pct(0.5), pct(0.99), cpuPerOp)
 	return nil
-}
-
-// procCPU returns the user+system CPU time of a process (0 if unknown).
-func procCPU(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }

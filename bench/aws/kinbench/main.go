@@ -125,21 +125,10 @@ func run(endpoint, target, scenario string, conc int, dur, warm time.Duration, s
 		if err := createStream(ctx, c, name, 1); err != nil {
 			return err
 		}
-		data := []byte(strings.Repeat("x", size))
-		for done := 0; done < prefill; done += 500 {
-			recs := make([]types.PutRecordsRequestEntry, min(500, prefill-done))
-			for k := range recs {
-				recs[k] = types.PutRecordsRequestEntry{Data: data, PartitionKey: aws.String(fmt.Sprint(k))}
-			}
-			if _, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: recs}); err != nil {
-				return fmt.Errorf("prefill: %w", err)
-			}
-		}
-		d, err := c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)})
+		shard, err := prefillShard(ctx, c, name, size, prefill)
 		if err != nil {
 			return err
 		}
-		shard := d.StreamDescription.Shards[0].ShardId
 		iters := make([]*string, conc)
 		r := runner.Run(ctx, fmt.Sprintf("kinesis-get-limit%d-c%d", limit, conc), target, conc, warm, dur, func(ctx context.Context, w, i int) error {
 			if iters[w] == nil {
@@ -175,4 +164,24 @@ func report(r runner.Result) {
 	if r.FirstErr != nil {
 		fmt.Fprintln(os.Stderr, "first error:", r.FirstErr)
 	}
+}
+
+// prefillShard puts n records of size bytes into the one-shard stream name
+// in PutRecords batches of 500 and returns the shard's id.
+func prefillShard(ctx context.Context, c *kinesis.Client, name string, size, n int) (*string, error) {
+	data := []byte(strings.Repeat("x", size))
+	for done := 0; done < n; done += 500 {
+		recs := make([]types.PutRecordsRequestEntry, min(500, n-done))
+		for k := range recs {
+			recs[k] = types.PutRecordsRequestEntry{Data: data, PartitionKey: aws.String(fmt.Sprint(k))}
+		}
+		if _, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: recs}); err != nil {
+			return nil, fmt.Errorf("prefill: %w", err)
+		}
+	}
+	d, err := c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)})
+	if err != nil {
+		return nil, err
+	}
+	return d.StreamDescription.Shards[0].ShardId, nil
 }

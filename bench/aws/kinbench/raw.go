@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,44 +41,20 @@ func hostOf(endpoint string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(endpoint, "http://"), "https://")
 }
 
-// cpuTicks returns a process's utime+stime in clock ticks (100 Hz).
-func cpuTicks(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("bad stat")
-	}
-	f := strings.Fields(s[i+2:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("bad stat")
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return u + st, nil
-}
-
 // measured runs op under the runner and, when pid > 0, prints the server's
 // CPU time per operation: utime+stime over the whole run (warm-up included)
 // divided by the operations of the whole run (estimated from the measured
 // rate).
 func measured(ctx context.Context, scenario, target string, conc int, warm, dur time.Duration, pid int, op runner.Op) runner.Result {
-	var t0 int64
 	wall := time.Now()
-	if pid > 0 {
-		t0, _ = cpuTicks(pid)
-	}
+	t0 := runner.ProcCPU(pid)
 	r := runner.Run(ctx, scenario, target, conc, warm, dur, op)
 	report(r)
 	if pid > 0 {
-		t1, err := cpuTicks(pid)
-		if err == nil && r.Ops > 0 && r.Elapsed > 0 {
+		if t1 := runner.ProcCPU(pid); t1 > 0 && r.Ops > 0 && r.Elapsed > 0 {
 			secs := time.Since(wall).Seconds()
 			all := float64(r.Ops) * secs / r.Elapsed.Seconds()
-			cpu := float64(t1-t0) / 100
+			cpu := (t1 - t0).Seconds()
 			fmt.Printf("%s %s server CPU %.1f µs/op (%.2f cores)\n", scenario, target, cpu/all*1e6, cpu/secs)
 		}
 	}
@@ -163,22 +137,12 @@ func runRaw(endpoint, target, scenario string, conc int, dur, warm time.Duration
 		if err := createStream(ctx, c, name, 1); err != nil {
 			return err
 		}
-		data := []byte(strings.Repeat("x", size))
-		for done := 0; done < prefill; done += 500 {
-			recs := make([]types.PutRecordsRequestEntry, min(500, prefill-done))
-			for k := range recs {
-				recs[k] = types.PutRecordsRequestEntry{Data: data, PartitionKey: aws.String(fmt.Sprint(k))}
-			}
-			if _, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: recs}); err != nil {
-				return fmt.Errorf("prefill: %w", err)
-			}
-		}
-		d, err := c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)})
+		shard, err := prefillShard(ctx, c, name, size, prefill)
 		if err != nil {
 			return err
 		}
 		first, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(name),
-			ShardId: d.StreamDescription.Shards[0].ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+			ShardId: shard, ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 )
@@ -20,5 +21,17 @@ func TestRunCountsOpsAndErrors(t *testing.T) {
 	}
 	if !Loopback("http://127.0.0.1:1") || Loopback("http://10.0.0.1:1") || !Loopback("http://localhost:2") {
 		t.Fatal("loopback check")
+	}
+}
+
+func TestProcCPUOfThisProcess(t *testing.T) {
+	start := ProcCPU(os.Getpid())
+	for deadline := time.Now().Add(100 * time.Millisecond); time.Now().Before(deadline); {
+	}
+	if got := ProcCPU(os.Getpid()); got <= start {
+		t.Fatalf("CPU time did not grow: %v then %v", start, got)
+	}
+	if ProcCPU(0) != 0 {
+		t.Fatal("pid 0 has CPU time")
 	}
 }
